@@ -1,0 +1,50 @@
+"""API Gateway REQUEST authorizer: `Authorization: Bearer <key>` -> tenant, key id and scopes.
+
+The policy lists every route the key's scopes allow, so API Gateway can cache it per key and
+answer 403 itself for the rest. Unknown, malformed or revoked keys get 401 without saying which.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayAuthorizerRequestEvent, event_source
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerResponse,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledgerline.observability import logger
+from ledgerline.store.apikeys import find_key
+
+# Routes each scope opens, as (method, resource) in the stage.
+SCOPE_ROUTES = {
+    "ingest": [("POST", "/ingest")],
+    "read": [("GET", "/api/*")],
+}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@event_source(data_class=APIGatewayAuthorizerRequestEvent)
+def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> dict[str, Any]:
+    header = event.headers.get("Authorization") or event.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    api_key = find_key(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if api_key is None or not api_key.active:
+        logger.info("rejected credentials", extra={"reason": "unknown or revoked key" if token else "no bearer"})
+        raise Exception("Unauthorized")  # API Gateway's contract for a 401
+    arn = event.parsed_arn
+    policy = APIGatewayAuthorizerResponse(
+        principal_id=api_key.key_id,
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+        context={"tenant_id": api_key.tenant_id, "key_id": api_key.key_id, "scopes": " ".join(api_key.scopes)},
+        usage_identifier_key=api_key.usage_key,
+    )
+    for scope in api_key.scopes:
+        for method, resource in SCOPE_ROUTES.get(scope, []):
+            policy.allow_route(http_method=method, resource=resource)
+    logger.append_keys(tenant_id=api_key.tenant_id, key_id=api_key.key_id)
+    return policy.asdict()

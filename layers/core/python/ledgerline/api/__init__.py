@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the handlers: problems, caller identity, resolver set-up."""

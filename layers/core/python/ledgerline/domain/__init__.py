@@ -1,0 +1,1 @@
+"""Pure domain: payload models, validation rules and decisions. No AWS, no HTTP."""

@@ -1,0 +1,112 @@
+"""The ingest use case: validate an event, decide its change, commit it exactly once.
+
+Called by the ingest handler inside Powertools' idempotency guard. Also safe without it:
+the event id is derived from (tenant, Idempotency-Key) and its `ingested_events` row is
+written in the same transaction as the data, so a retry after a crash finds the row and
+answers from it instead of applying the event again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerline.domain.category import Ref
+from ledgerline.domain.envelope import DEPRECATED_FIELDS, parse_event
+from ledgerline.domain.errors import DomainError
+from ledgerline.domain.jsonio import canonical
+from ledgerline.observability import logger, metrics
+from ledgerline.settings import get_settings
+from ledgerline.store import records
+from ledgerline.store.records import AlreadyIngested, EventContext, WriteConflict
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    tenant: str
+    key_id: str
+    idempotency_key: str
+    body: dict[str, Any]
+
+    @property
+    def event_id(self) -> str:
+        digest = hashlib.sha256(f"{self.tenant}\n{self.idempotency_key}".encode()).hexdigest()
+        return f"ev_{digest[:32]}"
+
+    @property
+    def body_sha256(self) -> str:
+        return hashlib.sha256(canonical(self.body).encode("utf-8")).hexdigest()
+
+
+def ingest(request: IngestRequest) -> dict[str, Any]:
+    """Process one event; returns the response body or raises DomainError."""
+    event = parse_event(request.body)
+    parsed, category = event.parsed, event.category
+    target = Ref(category.table, parsed.record_id)
+    context = EventContext(request.tenant, request.event_id, request.key_id, event.effective_at)
+    attempts = get_settings().max_write_attempts
+    for attempt in range(attempts):
+        loaded = records.load(request.tenant, request.event_id, target, category.references(parsed, None))
+        if loaded.ingested:
+            return replayed(loaded.ingested, request)
+        missing = [ref for ref in category.references(parsed, loaded.current) if ref not in loaded.refs]
+        if missing:
+            loaded.refs.update({r: records.record_of(i) for r, i in records.batch_get(request.tenant, missing).items()})
+        decision = category.decide(parsed, loaded.current, loaded.refs, loaded.links)
+        response = {
+            "status": decision.outcome,
+            "event_id": request.event_id,
+            "category": category.name,
+            "id": parsed.record_id,
+            "step": parsed.step or ("update" if loaded.current else "create"),
+            "version": decision.version,
+            "warnings": parsed.warnings,
+        }
+        stored_request = {k: v for k, v in request.body.items() if k not in DEPRECATED_FIELDS}
+        if isinstance(stored_request.get("data"), dict):
+            stored_request["data"] = {k: v for k, v in stored_request["data"].items() if k not in DEPRECATED_FIELDS}
+        ingested = {
+            "event_id": request.event_id,
+            "category": category.name,
+            "record_table": category.table,
+            "record_id": parsed.record_id,
+            "step": response["step"],
+            "status": decision.outcome,
+            "record_version": decision.version,
+            "effective_at": event.effective_at,
+            "idempotency_key": request.idempotency_key,
+            "key_id": request.key_id,
+            "warnings": parsed.warnings,
+            "request": stored_request,
+        }
+        try:
+            records.commit(context, decision, target, ingested,
+                           {"body_sha256": request.body_sha256, "response": response})
+        except WriteConflict as conflict:
+            logger.info("write conflict, retrying", extra={"attempt": attempt + 1, "reasons": conflict.args})
+            metrics.add_metric(name="WriteConflicts", unit="Count", value=1)
+            time.sleep(random.uniform(0, min(0.4, 0.005 * 2**attempt)))
+            continue
+        except AlreadyIngested:
+            stored = records.batch_get(request.tenant, [Ref(records.INGESTED_EVENTS, request.event_id)])
+            return replayed(next(iter(stored.values())), request)
+        metrics.add_metric(name=f"Events{decision.outcome}", unit="Count", value=1)
+        return response
+    raise DomainError(
+        "conflict",
+        f"{category.name} {parsed.record_id} is being changed by many requests at once; retry shortly.",
+        retry_after=1,
+    )
+
+
+def replayed(ingested: dict[str, Any], request: IngestRequest) -> dict[str, Any]:
+    """Answer a retry of an event that was already committed, from its stored row."""
+    if ingested.get("body_sha256") != request.body_sha256:
+        raise DomainError(
+            "idempotency-key-reused",
+            "This Idempotency-Key was already used with a different body; use a new key for a new event.",
+        )
+    return {**ingested["response"], "status": "Duplicate"}

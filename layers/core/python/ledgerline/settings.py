@@ -1,0 +1,28 @@
+"""Environment read once into a typed settings object."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    records_table: str = Field(description="the single table holding records, versions, keys and guards")
+    idempotency_table: str = Field(description="Powertools' idempotency table")
+    problem_base: str = Field(description="base URL of problem type URIs")
+    idempotency_ttl_seconds: int = 86_400
+    max_write_attempts: int = 12
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        records_table=env.get("LEDGERLINE_TABLE", "ledgerline-records"),
+        idempotency_table=env.get("LEDGERLINE_IDEMPOTENCY_TABLE", "ledgerline-idempotency"),
+        problem_base=env.get("LEDGERLINE_PROBLEM_BASE", "https://ledgerline.dev").rstrip("/"),
+        idempotency_ttl_seconds=int(env.get("LEDGERLINE_IDEMPOTENCY_TTL_SECONDS", "86400")),
+        max_write_attempts=int(env.get("LEDGERLINE_MAX_WRITE_ATTEMPTS", "12")),
+    )

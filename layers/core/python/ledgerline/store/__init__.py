@@ -1,0 +1,1 @@
+"""The single table: key layout, records with versions, API keys."""

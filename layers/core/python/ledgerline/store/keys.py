@@ -1,0 +1,51 @@
+"""Key builders of the single table. Tenant first in every key; ids cannot contain '#'."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, CURRENT_SK, LIST_BY_TABLE
+
+GUARD_SK = "guard"
+
+
+def record_pk(tenant: str, table: str, record_id: str) -> str:
+    return f"T#{tenant}#{table}#{record_id}"
+
+
+def version_sk(version: int) -> str:
+    return f"v{version:010d}"
+
+
+def current_key(tenant: str, table: str, record_id: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": record_pk(tenant, table, record_id)}, "SK": {"S": CURRENT_SK}}
+
+
+def guard_key(tenant: str, table: str, guard_id: str) -> dict[str, dict[str, str]]:
+    return {"PK": {"S": record_pk(tenant, table, guard_id)}, "SK": {"S": GUARD_SK}}
+
+
+def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at: str) -> dict[str, str]:
+    """GSI attributes of a current item: by table (always), by disbursement and by client (when linked)."""
+    keys = {
+        LIST_BY_TABLE.partition_key: f"T#{tenant}#{table}",
+        LIST_BY_TABLE.sort_key: f"{updated_at}#{record_id}",
+    }
+    if record.get("disbursement_id"):
+        keys[BY_DISBURSEMENT.partition_key] = f"T#{tenant}#D#{record['disbursement_id']}"
+        keys[BY_DISBURSEMENT.sort_key] = f"{table}#{record_id}"
+    if record.get("client_id"):
+        keys[BY_CLIENT.partition_key] = f"T#{tenant}#C#{record['client_id']}"
+        keys[BY_CLIENT.sort_key] = f"{table}#{record_id}"
+    return keys
+
+
+INDEX_ATTRIBUTES = tuple(
+    name for index in (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT) for name in (index.partition_key, index.sort_key)
+)
+
+
+def system_time(moment: datetime | None = None) -> str:
+    """Fixed-width UTC timestamp (always microseconds) so text order is time order."""
+    moment = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

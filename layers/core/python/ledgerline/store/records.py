@@ -1,0 +1,296 @@
+"""Records with immutable versions in the single table: load what a decision needs, commit it atomically.
+
+Per record: a current item (SK `v0`: the record, its version, index keys) and one immutable
+item per version (SK `v0000000001`...: the record as of that version, valid and system time,
+who changed it, which fields). One event = one `TransactWriteItems`: the versions, the
+current items under an optimistic lock, parent checks, counters, guards and the
+`ingested_events` row, so a crash or a retry can never apply an event twice or half.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ledgerline.domain.category import Decision, RecordWrite, Ref
+from ledgerline.settings import get_settings
+from ledgerline.store import aws
+from ledgerline.store.keys import (
+    INDEX_ATTRIBUTES,
+    current_key,
+    guard_key,
+    index_keys,
+    record_pk,
+    system_time,
+    version_sk,
+)
+
+INGESTED_EVENTS = "ingested_events"
+GUARD_TABLES = frozenset({"installments"})
+LINK_COUNTER = "open_disbursements"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_attributes(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+class WriteConflict(Exception):
+    """Someone else changed an item this write depended on: reload and decide again."""
+
+
+class AlreadyIngested(Exception):
+    """The event's ingested_events row exists: the event was committed before (crash, retry)."""
+
+
+@dataclass
+class Loaded:
+    ingested: dict[str, Any] | None  # the stored ingested_events item, when the event was committed before
+    current: dict[str, Any] | None  # the target record
+    links: int  # open disbursements linked to the target (clients)
+    refs: dict[Ref, dict[str, Any] | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """Who sent the event and when it took effect; stamped on every version it writes."""
+
+    tenant: str
+    event_id: str
+    changed_by: str
+    valid_from: str | None  # None: the system time of the write
+
+
+def _table() -> str:
+    return get_settings().records_table
+
+
+def _key_for(tenant: str, ref: Ref) -> dict[str, Any]:
+    if ref.table in GUARD_TABLES:
+        return guard_key(tenant, ref.table, ref.id)
+    return current_key(tenant, ref.table, ref.id)
+
+
+def batch_get(tenant: str, refs: Iterable[Ref]) -> dict[Ref, dict[str, Any] | None]:
+    """Consistent reads of current items (or guards), one BatchGetItem per 100 keys."""
+    wanted = {record_pk(tenant, r.table, r.id): r for r in dict.fromkeys(refs)}
+    found: dict[Ref, dict[str, Any] | None] = {ref: None for ref in wanted.values()}
+    pending = [_key_for(tenant, ref) for ref in wanted.values()]
+    client, table = aws.dynamodb(), _table()
+    delay = 0.02
+    while pending:
+        chunk, pending = pending[:100], pending[100:]
+        request = {table: {"Keys": chunk, "ConsistentRead": True}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            for item in response["Responses"].get(table, []):
+                found[wanted[item["PK"]["S"]]] = from_attributes(item)
+            request = response.get("UnprocessedKeys") or {}
+            if request:
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+    return found
+
+
+def record_of(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The public record inside a current item (guards are returned whole)."""
+    if item is None:
+        return None
+    return item.get("record", item)
+
+
+def load(tenant: str, event_id: str, target: Ref, refs: Iterable[Ref]) -> Loaded:
+    ingested_ref = Ref(INGESTED_EVENTS, event_id)
+    items = batch_get(tenant, [ingested_ref, target, *refs])
+    target_item = items.pop(target)
+    return Loaded(
+        ingested=items.pop(ingested_ref),
+        current=record_of(target_item),
+        links=int((target_item or {}).get(LINK_COUNTER, 0)),
+        refs={ref: record_of(item) for ref, item in items.items()},
+    )
+
+
+# commit -----------------------------------------------------------------------------------
+
+
+def commit(
+    context: EventContext,
+    decision: Decision,
+    target: Ref,
+    ingested: dict[str, Any],
+    ingested_meta: dict[str, Any],
+) -> str:
+    """Write a decision and its ingested_events row in one transaction; returns the system time.
+
+    Raises WriteConflict when an optimistic lock or a condition failed (reload and retry) and
+    AlreadyIngested when the event's row already exists.
+    """
+    table = _table()
+    now = system_time()
+    items: list[dict[str, Any]] = []
+    for write in decision.writes:
+        items += _record_items(table, context, write, now)
+    if decision.outcome == "Unchanged":
+        items.append(_unchanged_check(table, context.tenant, target, decision.version))
+    for ref in decision.parents:
+        items.append(_parent_check(table, context.tenant, ref))
+    for client_id, delta in sorted(decision.client_links.items()):
+        items.append(_link_update(table, context.tenant, client_id, delta))
+    for guard in decision.guards:
+        items.append(_guard_write(table, context.tenant, guard.ref, guard.holder))
+    if decision.require_no_links:
+        _require_no_links(items[1])  # items[0:2] are the target's version and current item
+    ingested_index = len(items)
+    record = {**ingested, "version": 1, "created_at": now, "updated_at": now, "deleted": False}
+    items.append({"Put": {
+        "TableName": table,
+        "Item": {
+            **current_key(context.tenant, INGESTED_EVENTS, context.event_id),
+            **to_attributes({
+                "tenant": context.tenant, "table": INGESTED_EVENTS, "id": context.event_id,
+                "version": 1, "record": record, **ingested_meta,
+                **index_keys(context.tenant, INGESTED_EVENTS, context.event_id, {}, now),
+            }),
+        },
+        "ConditionExpression": "attribute_not_exists(PK)",
+    }})
+    try:
+        aws.dynamodb().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or []
+        codes = [reason.get("Code") for reason in reasons]
+        if len(codes) > ingested_index and codes[ingested_index] == "ConditionalCheckFailed":
+            raise AlreadyIngested() from error
+        if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) or not codes:
+            raise WriteConflict(codes) from error
+        raise
+    return now
+
+
+def _record_items(table: str, context: EventContext, write: RecordWrite, now: str) -> list[dict[str, Any]]:
+    tenant, version = context.tenant, write.previous_version + 1
+    previous_system = write.record.get("updated_at") if write.previous_version else None
+    system_from = _after(now, previous_system)
+    record = {
+        **write.record,
+        "version": version,
+        "created_at": write.record.get("created_at", system_from) if write.previous_version else system_from,
+        "updated_at": system_from,
+    }
+    valid_from = context.valid_from or system_from
+    history = {
+        "tenant": tenant, "table": write.table, "id": write.id, "version": version,
+        "previous_version": write.previous_version or None, "record": record,
+        "valid_from": valid_from, "system_from": system_from, "changed_by": context.changed_by,
+        "event_id": context.event_id, "changes": write.changes, "deleted": bool(record.get("deleted")),
+        "change": write.change,
+    }
+    current = {
+        "tenant": tenant, "table": write.table, "id": write.id, "version": version, "record": record,
+        "valid_from": valid_from, "system_from": system_from, "event_id": context.event_id,
+        "change": write.change,
+        **index_keys(tenant, write.table, write.id, record, system_from),
+    }
+    # SET what the current item holds now; REMOVE index keys that no longer apply, so the
+    # item leaves that index. Counters such as open_disbursements are left untouched.
+    stale = [name for name in INDEX_ATTRIBUTES if name not in current]
+    names = {f"#s{i}": name for i, name in enumerate(current)} | {f"#r{i}": name for i, name in enumerate(stale)}
+    values = {f":s{i}": _serializer.serialize(value) for i, value in enumerate(current.values())}
+    update = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(current)))
+    if stale:
+        update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(stale)))
+    if write.previous_version:
+        condition = "#lock = :expected"
+        names["#lock"] = "version"
+        values[":expected"] = {"N": str(write.previous_version)}
+    else:
+        condition = "attribute_not_exists(PK)"
+    return [
+        {"Put": {
+            "TableName": table,
+            "Item": {"PK": {"S": record_pk(tenant, write.table, write.id)}, "SK": {"S": version_sk(version)},
+                     **to_attributes(history)},
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }},
+        {"Update": {
+            "TableName": table, "Key": current_key(tenant, write.table, write.id),
+            "UpdateExpression": update, "ConditionExpression": condition,
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+        }},
+    ]
+
+
+def _after(now: str, previous: str | None) -> str:
+    """System time strictly after the previous version's, even if clocks disagree."""
+    if previous is None or now > previous:
+        return now
+    moment = datetime.strptime(previous, "%Y-%m-%dT%H:%M:%S.%fZ") + timedelta(microseconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _require_no_links(update_item: dict[str, Any]) -> None:
+    """Add 'no open disbursements' to the condition of a client's current-item update."""
+    update = update_item["Update"]
+    update["ConditionExpression"] = (
+        f"({update['ConditionExpression']}) AND (attribute_not_exists(#links) OR #links = :zero)"
+    )
+    update["ExpressionAttributeNames"]["#links"] = LINK_COUNTER
+    update["ExpressionAttributeValues"][":zero"] = {"N": "0"}
+
+
+def _unchanged_check(table: str, tenant: str, target: Ref, version: int) -> dict[str, Any]:
+    return {"ConditionCheck": {
+        "TableName": table, "Key": current_key(tenant, target.table, target.id),
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": "version"},
+        "ExpressionAttributeValues": {":v": {"N": str(version)}},
+    }}
+
+
+def _parent_check(table: str, tenant: str, ref: Ref) -> dict[str, Any]:
+    return {"ConditionCheck": {
+        "TableName": table, "Key": current_key(tenant, ref.table, ref.id),
+        "ConditionExpression": "attribute_exists(PK) AND #r.#d = :false",
+        "ExpressionAttributeNames": {"#r": "record", "#d": "deleted"},
+        "ExpressionAttributeValues": {":false": {"BOOL": False}},
+    }}
+
+
+def _link_update(table: str, tenant: str, client_id: str, delta: int) -> dict[str, Any]:
+    update: dict[str, Any] = {
+        "TableName": table, "Key": current_key(tenant, "clients", client_id),
+        "UpdateExpression": "ADD #links :delta",
+        "ExpressionAttributeNames": {"#links": LINK_COUNTER},
+        "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
+        "ConditionExpression": "attribute_exists(PK)",
+    }
+    if delta > 0:  # linking needs a live client
+        update["ConditionExpression"] = "attribute_exists(PK) AND #r.#d = :false"
+        update["ExpressionAttributeNames"].update({"#r": "record", "#d": "deleted"})
+        update["ExpressionAttributeValues"][":false"] = {"BOOL": False}
+    return {"Update": update}
+
+
+def _guard_write(table: str, tenant: str, ref: Ref, holder: str | None) -> dict[str, Any]:
+    key = guard_key(tenant, ref.table, ref.id)
+    if holder is None:
+        return {"Delete": {"TableName": table, "Key": key}}
+    return {"Put": {
+        "TableName": table,
+        "Item": {**key, "payment_id": {"S": holder}},
+        "ConditionExpression": "attribute_not_exists(PK) OR payment_id = :me",
+        "ExpressionAttributeValues": {":me": {"S": holder}},
+    }}

@@ -1,0 +1,79 @@
+"""The one definition of Ledgerline's tables: keys, indexes, stream, TTL.
+
+The CDK stack, the local stack and the tests all build their tables from here, so the
+key layout cannot drift between them. Pure data: importing this module touches no AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PK = "PK"
+SK = "SK"
+CURRENT_SK = "v0"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+    purpose: str
+
+
+# Only current items (SK = v0) of readable tables carry these attributes, so version
+# items, keys and guards never appear in an index.
+LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated_at}#{id}: list a table by updated_at")
+BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{id}: a disbursement's records")
+BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{id}: a client's records")
+INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT)
+
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+
+# Powertools' DynamoDBPersistenceLayer default attribute names.
+IDEMPOTENCY_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+
+def records_table_definition(table_name: str) -> dict[str, Any]:
+    """`CreateTable` arguments for the records table (on-demand, stream on)."""
+    attributes = {PK, SK} | {a for index in INDEXES for a in (index.partition_key, index.sort_key)}
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"}, {"AttributeName": SK, "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in INDEXES
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW},
+    }
+
+
+def idempotency_table_definition(table_name: str) -> dict[str, Any]:
+    """`CreateTable` arguments for Powertools' idempotency table."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": IDEMPOTENCY_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": IDEMPOTENCY_KEY, "KeyType": "HASH"}],
+    }
+
+
+def create_tables(client: Any, records_table: str, idempotency_table: str) -> None:
+    """Create both tables with a boto3 DynamoDB client (moto or a local endpoint)."""
+    client.create_table(**records_table_definition(records_table))
+    client.create_table(**idempotency_table_definition(idempotency_table))
+    client.update_time_to_live(
+        TableName=idempotency_table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE},
+    )
