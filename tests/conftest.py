@@ -34,7 +34,9 @@ def tables() -> Iterator[Any]:
     from ledgerline.settings import get_settings
     from ledgerline.store import aws
     from ledgerline.store.schema import create_tables
+    from local.moto_atomic import make_dynamodb_atomic
 
+    make_dynamodb_atomic()
     with mock_aws():
         get_settings.cache_clear()
         aws.reset_clients()

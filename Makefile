@@ -1,0 +1,38 @@
+# Ledgerline: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+
+.PHONY: run test test-fast lint bench synth deploy clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## run: the local stack (moto server + API on 127.0.0.1:$(PORT)); Ctrl-C stops it
+run: $(STAMP)
+	PORT=$(PORT) $(PY) -m local
+
+## test: the whole suite (unit, integration, infra, e2e over HTTP), two workers
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q
+
+## test-fast: everything but the infra and e2e tests
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit tests/integration
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+## bench: DynamoDB calls and latency per event, written to docs/performance.md figures
+bench: $(STAMP)
+	$(PY) -m bench.ingest
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
+
+-include infra/make.mk

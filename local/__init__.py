@@ -1,0 +1,1 @@
+"""The local stack: moto in server mode, an API Gateway front and a stream pump, on a laptop."""

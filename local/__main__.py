@@ -1,0 +1,94 @@
+"""`python -m local`: the whole pipeline on a laptop, no AWS account.
+
+moto in server mode holds the tables; the front on 127.0.0.1:$PORT runs the real authorizer
+and handlers. API keys come from LEDGERLINE_API_KEYS="tenant:key[:scope+scope],..." (scopes
+ingest, read; both when omitted), else one demo tenant gets a fresh key, printed below.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def parse_api_keys(spec: str) -> list[tuple[str, str, list[str]]]:
+    """"tenant:key[:scope+scope],..." -> [(tenant, key, scopes)]."""
+    from ledgerline.domain.values import ID_PATTERN
+    from ledgerline.store.apikeys import SCOPES
+
+    entries = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        tenant, _, rest = part.partition(":")
+        key, _, scopes = rest.partition(":")
+        wanted = scopes.split("+") if scopes else list(SCOPES)
+        if not ID_PATTERN.fullmatch(tenant) or not key or set(wanted) - set(SCOPES):
+            raise SystemExit(f"LEDGERLINE_API_KEYS: cannot read {part!r} (tenant:key[:ingest+read])")
+        entries.append((tenant, key, wanted))
+    return entries
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "3000"))
+    moto_port = int(os.environ.get("LEDGERLINE_MOTO_PORT", "0")) or free_port()
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+        "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    })
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+
+    from moto.server import ThreadedMotoServer
+
+    from ledgerline.settings import get_settings
+    from ledgerline.store import aws
+    from ledgerline.store.apikeys import create_key
+    from ledgerline.store.schema import create_tables
+    from local.gateway import Gateway, serve
+    from local.moto_atomic import make_dynamodb_atomic
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    make_dynamodb_atomic()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    settings = get_settings()
+    create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
+
+    spec = os.environ.get("LEDGERLINE_API_KEYS")
+    keys = parse_api_keys(spec) if spec else [("demo", None, ["ingest", "read"])]
+    created = [create_key(tenant, scopes, clear_key=key) for tenant, key, scopes in keys]
+
+    server = serve(Gateway(), "127.0.0.1", port)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    print(f"Ledgerline local stack on http://127.0.0.1:{port}  (moto on :{moto_port})", flush=True)
+    for clear_key, api_key in created:
+        shown = clear_key if not spec else "(from LEDGERLINE_API_KEYS)"
+        print(f"  tenant {api_key.tenant_id}  scopes {'+'.join(api_key.scopes)}  key {shown}", flush=True)
+    print("Ready. Ctrl-C stops everything.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        moto.stop()
+        print("Stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()
