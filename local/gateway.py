@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ledgerline.api.problems import PROBLEM_JSON, problem_body
 from ledgerline.api.routes import ROUTES, Route
 from ledgerline.domain.jsonio import dumps
-from local.lambdas import LambdaPool
+from local.lambdas import Lambdas
 
 API_ID, ACCOUNT, REGION = "localapi", "000000000000", "local"
 MAX_GATEWAY_BODY = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 256 KiB
@@ -30,10 +30,10 @@ def _pattern(resource: str) -> re.Pattern[str]:
 
 
 class Gateway:
-    def __init__(self, stage: str = "local", pool_size: int = 4) -> None:
+    def __init__(self, stage: str = "local") -> None:
         self.stage = stage
         self.routes = [(route, _pattern(route.resource)) for route in ROUTES]
-        self.pools = {name: LambdaPool(name, pool_size) for name in {r.function for r in ROUTES} | {"authorizer"}}
+        self.lambdas = Lambdas({r.function for r in ROUTES} | {"authorizer"})
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         request_id = str(uuid.uuid4())
@@ -65,7 +65,7 @@ class Gateway:
             "pathParameters": params or None, "stageVariables": None, "requestContext": request_context,
             "body": text, "isBase64Encoded": is_base64,
         }
-        response = self.pools[route.function].invoke(event)
+        response = self.lambdas.invoke(route.function, event)
         out_headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
         out_headers.update(response.get("headers") or {})
         payload = response.get("body") or ""
@@ -87,7 +87,7 @@ class Gateway:
             "pathParameters": params, "stageVariables": None, "requestContext": request_context,
         }
         try:
-            result = self.pools["authorizer"].invoke(event)
+            result = self.lambdas.invoke("authorizer", event)
         except Exception as error:  # the authorizer's "Unauthorized" is API Gateway's 401
             if str(error) == "Unauthorized":
                 return self._problem("unauthorized", "A valid API key is required.", request_context["requestId"])

@@ -1,15 +1,18 @@
 """Run the real Lambda handlers in-process, as API Gateway and Lambda would.
 
-Each function gets a small pool of independent copies of its handler module, each serving one
-invocation at a time, like warm Lambda execution environments: module state (the resolver's
-current event, Powertools' idempotency config) is never shared by two concurrent requests.
+Powertools' event handler keeps the current event in class-level state shared by every
+resolver in a process, so one process can only serve one HTTP invocation at a time, exactly
+as one Lambda execution environment does. The local stack therefore runs invocations one at
+a time; concurrency tests run the idempotent ingest path below the resolver in independent
+module copies (see `load_handler_module`).
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import itertools
-import queue
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -40,7 +43,7 @@ class LocalContext:
 
 
 def load_handler_module(function: str) -> ModuleType:
-    """A fresh, independent copy of functions/<function>/handler.py."""
+    """A fresh, independent copy of functions/<function>/handler.py (its own module state)."""
     path = FUNCTIONS_DIR / function / "handler.py"
     spec = importlib.util.spec_from_file_location(f"lambda_{function}_{next(_copies)}", path)
     assert spec and spec.loader
@@ -49,16 +52,13 @@ def load_handler_module(function: str) -> ModuleType:
     return module
 
 
-class LambdaPool:
-    def __init__(self, function: str, size: int = 4) -> None:
-        self.function = function
-        self._idle: queue.Queue[ModuleType] = queue.Queue()
-        for _ in range(size):
-            self._idle.put(load_handler_module(function))
+class Lambdas:
+    """The handlers of the named functions, invoked one at a time."""
 
-    def invoke(self, event: dict[str, Any]) -> Any:
-        module = self._idle.get()
-        try:
-            return module.handler(event, LocalContext(self.function))
-        finally:
-            self._idle.put(module)
+    def __init__(self, functions: set[str]) -> None:
+        self._modules = {name: importlib.import_module(f"functions.{name}.handler") for name in functions}
+        self._lock = threading.Lock()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        with self._lock:
+            return self._modules[function].handler(event, LocalContext(function))

@@ -63,11 +63,17 @@ def post_ingest() -> Response:
     caller = caller_from(event.raw_event.get("requestContext"), "ingest")
     key = idempotency_key(event.headers)
     body = json_object_body(event.body, event.is_base64_encoded, event.headers.get("Content-Type"))
-    request = IngestRequest(caller.tenant_id, caller.key_id, key, body)
+    result = submit(IngestRequest(caller.tenant_id, caller.key_id, key, body))
+    replayed = {"Idempotent-Replayed": "true"} if result["status"] == "Duplicate" else None
+    return json_response(result, headers=replayed)
+
+
+def submit(request: IngestRequest) -> dict[str, Any]:
+    """Ingest once per (tenant, Idempotency-Key); Powertools' errors become problems."""
     try:
-        result = _idempotent_ingest()(request={
-            "tenant": request.tenant, "key_id": request.key_id, "idempotency_key": key,
-            "body_sha256": request.body_sha256, "body": body,
+        return _idempotent_ingest()(request={
+            "tenant": request.tenant, "key_id": request.key_id, "idempotency_key": request.idempotency_key,
+            "body_sha256": request.body_sha256, "body": request.body,
         })
     except IdempotencyValidationError:
         raise ProblemError("idempotency-key-reused",
@@ -77,8 +83,6 @@ def post_ingest() -> Response:
         raise ProblemError("request-in-progress",
                            "A request with this Idempotency-Key is still being processed; retry shortly.",
                            retry_after=1) from None
-    replayed = {"Idempotent-Replayed": "true"} if result["status"] == "Duplicate" else None
-    return json_response(result, headers=replayed)
 
 
 @logger.inject_lambda_context(clear_state=True)
