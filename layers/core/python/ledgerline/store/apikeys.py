@@ -15,8 +15,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from ledgerline.store import aws
+from ledgerline.domain.values import ID_PATTERN
 from ledgerline.settings import get_settings
+from ledgerline.store import aws
 
 SCOPES = ("ingest", "read")
 _serialize = TypeSerializer().serialize
@@ -76,6 +77,8 @@ def create_key(
     description: str | None = None,
 ) -> tuple[str, ApiKey]:
     """Store a new key; returns the clear key (shown once) and what was stored."""
+    if not ID_PATTERN.fullmatch(tenant_id):
+        raise ValueError(f"tenant id {tenant_id!r} must be 1-128 characters of A-Z a-z 0-9 . _ : -")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValueError(f"scopes must be a non-empty subset of {SCOPES}, got {list(scopes)}")
