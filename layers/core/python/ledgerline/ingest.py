@@ -18,7 +18,7 @@ from ledgerline.domain.category import Ref
 from ledgerline.domain.envelope import DEPRECATED_FIELDS, parse_event
 from ledgerline.domain.errors import DomainError
 from ledgerline.domain.jsonio import canonical
-from ledgerline.observability import logger, metrics
+from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store import records
 from ledgerline.store.records import AlreadyIngested, EventContext, WriteConflict
@@ -87,13 +87,13 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
                            {"body_sha256": request.body_sha256, "response": response})
         except WriteConflict as conflict:
             logger.info("write conflict, retrying", extra={"attempt": attempt + 1, "reasons": conflict.args})
-            metrics.add_metric(name="WriteConflicts", unit="Count", value=1)
+            count("WriteConflicts")
             time.sleep(random.uniform(0, min(0.4, 0.005 * 2**attempt)))
             continue
         except AlreadyIngested:
             stored = records.batch_get(request.tenant, [Ref(records.INGESTED_EVENTS, request.event_id)])
             return replayed(next(iter(stored.values())), request)
-        metrics.add_metric(name=f"Events{decision.outcome}", unit="Count", value=1)
+        count(f"Events{decision.outcome}")
         return response
     raise DomainError(
         "conflict",
