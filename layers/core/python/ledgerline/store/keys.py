@@ -26,17 +26,20 @@ def guard_key(tenant: str, table: str, guard_id: str) -> dict[str, dict[str, str
 
 
 def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at: str) -> dict[str, str]:
-    """GSI attributes of a current item: by table (always), by disbursement and by client (when linked)."""
+    """GSI attributes of a current item: by table (always), by disbursement and by client (when linked).
+
+    Every sort key orders by updated_at then id, so each index lists a table in update order.
+    """
     keys = {
         LIST_BY_TABLE.partition_key: f"T#{tenant}#{table}",
         LIST_BY_TABLE.sort_key: f"{updated_at}#{record_id}",
     }
     if record.get("disbursement_id"):
         keys[BY_DISBURSEMENT.partition_key] = f"T#{tenant}#D#{record['disbursement_id']}"
-        keys[BY_DISBURSEMENT.sort_key] = f"{table}#{record_id}"
+        keys[BY_DISBURSEMENT.sort_key] = f"{table}#{updated_at}#{record_id}"
     if record.get("client_id"):
         keys[BY_CLIENT.partition_key] = f"T#{tenant}#C#{record['client_id']}"
-        keys[BY_CLIENT.sort_key] = f"{table}#{record_id}"
+        keys[BY_CLIENT.sort_key] = f"{table}#{updated_at}#{record_id}"
     return keys
 
 

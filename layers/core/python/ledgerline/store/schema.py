@@ -25,8 +25,8 @@ class Index:
 # Only current items (SK = v0) of readable tables carry these attributes, so version
 # items, keys and guards never appear in an index.
 LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated_at}#{id}: list a table by updated_at")
-BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{id}: a disbursement's records")
-BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{id}: a client's records")
+BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{updated_at}#{id}: a disbursement's records")
+BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records")
 INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT)
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"

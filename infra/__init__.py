@@ -1,0 +1,1 @@
+"""Ledgerline infrastructure: one CDK construct per concern, composed by infra.stack."""

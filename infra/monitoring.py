@@ -1,0 +1,182 @@
+"""Alarms and the operations dashboard.
+
+Alarms notify one SNS topic (optionally an e-mail subscription). docs/operations.md says what
+to do when each fires. Functions added later (the stream worker) register themselves with
+`watch_function`, and add their own alarms (iterator age, DLQ depth) with `add_alarm`.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import DeployConfig
+
+PERIOD = Duration.minutes(5)
+# API 5XX alarm: more than 1 % of requests over two consecutive 5-minute periods, and only
+# once there are enough requests for a percentage to mean something.
+API_5XX_PERCENT = 1
+API_5XX_MIN_REQUESTS = 20
+# Lambda errors (unhandled exceptions, timeouts): a few in 5 minutes is already an incident,
+# because the handlers turn every expected failure into a problem response.
+FUNCTION_ERRORS = 3
+# Any throttle means partners are being refused by Lambda, not by their own usage plan.
+FUNCTION_THROTTLES = 1
+
+
+class Monitoring(Construct):
+    """Alarm topic, alarms, and a dashboard of the API, the functions and the tables."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        rest_api: apigw.RestApi,
+        tables: dict[str, dynamodb.ITable],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._prefix = f"ledgerline-{config.stage}"
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        self.topic = sns.Topic(
+            self, "AlarmTopic", display_name=f"Ledgerline {config.stage} alarms", enforce_ssl=True
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self._action = cloudwatch_actions.SnsAction(self.topic)
+
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=self._prefix, default_interval=Duration.hours(6)
+        )
+        self._watch_api(rest_api)
+        self._watch_tables(tables)
+
+    def add_alarm(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
+        """Route an alarm to the topic (alarm and back to OK) and list it on the dashboard."""
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
+        return alarm
+
+    def watch_function(self, name: str, function: lambda_.IFunction) -> None:
+        """Errors and throttles alarms, plus a dashboard row, for one function."""
+        errors = function.metric_errors(period=PERIOD, statistic="Sum")
+        throttles = function.metric_throttles(period=PERIOD, statistic="Sum")
+        self.add_alarm(
+            errors.create_alarm(
+                self,
+                f"{name.title()}Errors",
+                alarm_name=f"{self._prefix}-{name}-errors",
+                alarm_description=f"The {name} function failed (unhandled error or timeout) "
+                f"{FUNCTION_ERRORS}+ times in 5 minutes. See docs/operations.md#alarms.",
+                threshold=FUNCTION_ERRORS,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        self.add_alarm(
+            throttles.create_alarm(
+                self,
+                f"{name.title()}Throttles",
+                alarm_name=f"{self._prefix}-{name}-throttles",
+                alarm_description=f"Lambda throttled the {name} function (concurrency limit "
+                "reached). See docs/operations.md#alarms.",
+                threshold=FUNCTION_THROTTLES,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title=f"{name}: invocations, errors, throttles",
+                left=[function.metric_invocations(period=PERIOD, statistic="Sum"), errors, throttles],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"{name}: duration",
+                left=[
+                    function.metric_duration(period=PERIOD, statistic="p50"),
+                    function.metric_duration(period=PERIOD, statistic="p99"),
+                ],
+                width=12,
+            ),
+        )
+
+    def finish(self) -> None:
+        """Add the alarm status row; call once, after every alarm is registered."""
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24)
+        )
+
+    def _watch_api(self, rest_api: apigw.RestApi) -> None:
+        requests = rest_api.metric_count(period=PERIOD, statistic="Sum")
+        server_errors = rest_api.metric_server_error(period=PERIOD, statistic="Sum")
+        client_errors = rest_api.metric_client_error(period=PERIOD, statistic="Sum")
+        error_rate = cloudwatch.MathExpression(
+            expression=f"IF(requests >= {API_5XX_MIN_REQUESTS}, 100 * errors / requests, 0)",
+            using_metrics={"requests": requests, "errors": server_errors},
+            label="5XX %",
+            period=PERIOD,
+        )
+        self.add_alarm(
+            error_rate.create_alarm(
+                self,
+                "Api5xxRate",
+                alarm_name=f"{self._prefix}-api-5xx-rate",
+                alarm_description=f"More than {API_5XX_PERCENT}% of API requests answered 5XX for "
+                "10 minutes. See docs/operations.md#alarms.",
+                threshold=API_5XX_PERCENT,
+                evaluation_periods=2,
+                datapoints_to_alarm=2,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="API: requests and errors", left=[requests, client_errors, server_errors], width=12
+            ),
+            cloudwatch.GraphWidget(
+                title="API: latency",
+                left=[
+                    rest_api.metric_latency(period=PERIOD, statistic="p50"),
+                    rest_api.metric_latency(period=PERIOD, statistic="p99"),
+                    rest_api.metric_integration_latency(period=PERIOD, statistic="p99"),
+                ],
+                right=[error_rate],
+                width=12,
+            ),
+        )
+
+    def _watch_tables(self, tables: dict[str, dynamodb.ITable]) -> None:
+        for name, table in tables.items():
+            self.dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title=f"{name} table: consumed capacity",
+                    left=[
+                        table.metric_consumed_read_capacity_units(period=PERIOD, statistic="Sum"),
+                        table.metric_consumed_write_capacity_units(period=PERIOD, statistic="Sum"),
+                    ],
+                    width=12,
+                ),
+                cloudwatch.GraphWidget(
+                    title=f"{name} table: throttles and system errors",
+                    left=[
+                        table.metric("ReadThrottleEvents", period=PERIOD, statistic="Sum"),
+                        table.metric("WriteThrottleEvents", period=PERIOD, statistic="Sum"),
+                        table.metric_system_errors_for_operations(period=PERIOD),
+                    ],
+                    width=12,
+                ),
+            )

@@ -1,0 +1,174 @@
+"""The Ledgerline stack: every construct of the system, wired together in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra import nag
+from infra.api import Api
+from infra.config import DeployConfig
+from infra.functions import LedgerlineFunction
+from infra.layers import Layers
+from infra.monitoring import Monitoring
+from infra.storage import Storage
+
+# What the ingest function does on the records table: validation reads (GetItem for current
+# records and references, BatchGetItem, Query on item collections and indexes) and one
+# TransactWriteItems per event, which IAM authorises as its parts: Put (versions, current
+# items, ingested_events rows), Update (link counters), ConditionCheck (references) and Delete
+# (releasing a uniqueness guard item, e.g. an installment number; versions are never deleted,
+# but IAM cannot tell a guard's sort key from a version's). No Scan, no BatchWriteItem.
+# Reads are allowed on the table and its indexes, writes on the table only.
+RECORDS_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+INGEST_RECORDS_WRITE_ACTIONS = (
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+# Powertools' DynamoDBPersistenceLayer: read, claim, complete, and delete on failure.
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# The authorizer reads one item: K#{sha256(key)} / key.
+AUTHORIZER_KEY_PREFIX = "K#"
+
+
+class LedgerlineStack(Stack):
+    """Storage, layers, functions, API and monitoring of one Ledgerline stage."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeployConfig, project_root: Path, **kwargs
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        storage = Storage(self, "Storage")
+        layers = Layers(self, "Layers", project_root=project_root)
+        records, idempotency = storage.records, storage.idempotency
+
+        def function(name: str, description: str, **settings) -> LedgerlineFunction:
+            return LedgerlineFunction(
+                self,
+                name.title(),
+                name=name,
+                description=description,
+                project_root=project_root,
+                layers=layers,
+                config=config,
+                **settings,
+            )
+
+        # -- functions -------------------------------------------------------------------
+        # Memory buys CPU on Lambda. Timeouts stay under API Gateway's 29 s integration limit so
+        # that a slow request ends with the function's own answer, not a gateway timeout.
+        # No reserved concurrency: it would carve capacity out of the account pool (and fail to
+        # deploy on accounts with the default low limit); usage plans and the stage throttle
+        # already bound the load, and the throttles alarm says when that is not enough.
+        authorizer = function(
+            "authorizer",
+            "Ledgerline: API key -> tenant, scopes, usage-plan key",
+            environment={"LEDGERLINE_TABLE": records.table_name},
+            # One GetItem per cache miss: small, but latency-critical (it precedes every call).
+            memory_size=256,
+            timeout=Duration.seconds(5),
+        )
+        authorizer.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem"],
+                resources=[records.table_arn],
+                conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{AUTHORIZER_KEY_PREFIX}*"]}
+                },
+            )
+        )
+
+        ingest = function(
+            "ingest",
+            "Ledgerline: POST /ingest (validate, version, store)",
+            environment={
+                "LEDGERLINE_TABLE": records.table_name,
+                "LEDGERLINE_IDEMPOTENCY_TABLE": idempotency.table_name,
+            },
+            # Parsing and validating bodies up to 256 KiB with pydantic is CPU-bound.
+            memory_size=1024,
+            # Room for optimistic-lock retries on a contended record while staying under the
+            # gateway's 29 s; a timed-out request's idempotency record expires with the
+            # invocation (register_lambda_context), so the partner's retry can go ahead.
+            timeout=Duration.seconds(20),
+        )
+        records.grant(ingest.role, *RECORDS_READ_ACTIONS)
+        ingest.role.add_to_policy(
+            iam.PolicyStatement(actions=list(INGEST_RECORDS_WRITE_ACTIONS), resources=[records.table_arn])
+        )
+        idempotency.grant(ingest.role, *IDEMPOTENCY_ACTIONS)
+
+        tables = function(
+            "tables",
+            "Ledgerline: read API (tables, records, history, as-of, changes) and docs",
+            environment={
+                "LEDGERLINE_TABLE": records.table_name,
+                "LEDGERLINE_CURSOR_SECRET_ARN": storage.cursor_secret.secret_arn,
+            },
+            # Pages of up to 500 items and history rebuilds: serialisation-heavy.
+            memory_size=512,
+            timeout=Duration.seconds(15),
+        )
+        # The read API never writes.
+        records.grant(tables.role, *RECORDS_READ_ACTIONS)
+        storage.cursor_secret.grant_read(tables.role)
+
+        for fn in (ingest, tables):
+            nag.acknowledge(
+                fn.role,
+                f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(records.node.default_child)}.Arn>/index/*]",
+                "Reads go through the records table's three GSIs (list by table, by disbursement, "
+                "by client); the wildcard covers exactly those indexes of this one table.",
+            )
+
+        # -- API -------------------------------------------------------------------------
+        api = Api(
+            self,
+            "Api",
+            config=config,
+            authorizer_function=authorizer.function,
+            ingest_function=ingest.function,
+            tables_function=tables.function,
+        )
+
+        # -- monitoring ------------------------------------------------------------------
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            rest_api=api.rest_api,
+            tables={"records": records, "idempotency": idempotency},
+        )
+        for fn in (authorizer, ingest, tables):
+            monitoring.watch_function(fn.name, fn.function)
+
+        # -- worker ----------------------------------------------------------------------
+        # The stream worker plugs in here once functions/worker exists: an infra/worker.py
+        # construct with the event source mapping on `records.table_stream_arn` (filters on v0
+        # items of the source tables, partial batch failures, bisect, bounded retries), its SQS
+        # dead-letter queue (encrypted, SSL enforced), the EventBridge bus, the daily-sweep
+        # schedule; then `monitoring.watch_function("worker", ...)` plus iterator-age and
+        # DLQ-depth alarms through `monitoring.add_alarm`.
+
+        monitoring.finish()
+
+        self.storage, self.layers, self.api, self.monitoring = storage, layers, api, monitoring
+        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables)}
+
+        # -- outputs (the admin CLI and docs/operations.md use these) -------------------------
+        for name, value, description in (
+            ("ApiUrl", api.stage.url_for_path("/"), "Base URL of the partner API"),
+            ("UsagePlanId", api.usage_plan.usage_plan_id, "python -m ledgerline.admin create --usage-plan-id"),
+            ("RecordsTableName", records.table_name, "python -m ledgerline.admin --table"),
+            ("IdempotencyTableName", idempotency.table_name, "Powertools idempotency table"),
+            ("CursorSecretArn", storage.cursor_secret.secret_arn, "Cursor-signing key (rotate: docs/operations.md)"),
+            ("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe on-call here"),
+            ("DashboardName", monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
