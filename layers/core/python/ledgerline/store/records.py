@@ -140,7 +140,7 @@ def commit(
     now = system_time()
     items: list[dict[str, Any]] = []
     for write in decision.writes:
-        items += _record_items(table, context, write, now)
+        items += record_items(table, context, write, now)
     if decision.outcome == "Unchanged":
         items.append(_unchanged_check(table, context.tenant, target, decision.version))
     for ref in decision.parents:
@@ -165,22 +165,29 @@ def commit(
         },
         "ConditionExpression": "attribute_not_exists(PK)",
     }})
+    transact(items, already_done_index=ingested_index)
+    return now
+
+
+def transact(items: list[dict[str, Any]], already_done_index: int | None = None) -> None:
+    """One TransactWriteItems. Raises WriteConflict when a condition failed or a concurrent
+    transaction interfered (reload and retry), AlreadyIngested when the item at
+    `already_done_index` (a put guarded by attribute_not_exists) was already there."""
     try:
         aws.dynamodb().transact_write_items(TransactItems=items)
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
             raise
-        reasons = error.response.get("CancellationReasons") or []
-        codes = [reason.get("Code") for reason in reasons]
-        if len(codes) > ingested_index and codes[ingested_index] == "ConditionalCheckFailed":
+        codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
+        if already_done_index is not None and len(codes) > already_done_index \
+                and codes[already_done_index] == "ConditionalCheckFailed":
             raise AlreadyIngested() from error
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) or not codes:
             raise WriteConflict(codes) from error
         raise
-    return now
 
 
-def _record_items(table: str, context: EventContext, write: RecordWrite, now: str) -> list[dict[str, Any]]:
+def record_items(table: str, context: EventContext, write: RecordWrite, now: str) -> list[dict[str, Any]]:
     tenant, version = context.tenant, write.previous_version + 1
     previous_system = write.record.get("updated_at") if write.previous_version else None
     system_from = _after(now, previous_system)
