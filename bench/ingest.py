@@ -11,11 +11,11 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
@@ -55,12 +55,12 @@ def counted() -> Iterator[Counter[str]]:
 def main(rounds: int = 100) -> None:
     from moto import mock_aws
 
+    import functions.ingest.handler as ingest_handler
+    from ledgerline.api import ingest_routes
     from ledgerline.settings import get_settings
     from ledgerline.store import aws
     from ledgerline.store.schema import create_tables
     from tests.builders import FakeLambdaContext, api_event, client, loan, payment
-
-    import functions.ingest.handler as ingest_handler
 
     def send(body: dict[str, Any], key: str) -> None:
         event = api_event("POST", "/ingest", body=body, headers={"Idempotency-Key": key})
@@ -79,12 +79,12 @@ def main(rounds: int = 100) -> None:
     for name, make in scenarios.items():
         with mock_aws():
             aws.reset_clients()
-            ingest_handler._idempotent_ingest.cache_clear()
+            ingest_routes._idempotent_ingest.cache_clear()
             settings = get_settings()
             create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
             send(client(), "seed-client")
             send(loan(), "seed-loan")
-            floor = _median(lambda: aws.dynamodb().get_item(
+            floor = _median(lambda settings=settings: aws.dynamodb().get_item(
                 TableName=settings.records_table, Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), rounds)
             timings = []
             with counted() as calls:

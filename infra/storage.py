@@ -10,9 +10,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from ledgerline.store import schema
 
 from infra import nag
+from ledgerline.store import schema
 
 
 def _string_key(name: str) -> dynamodb.Attribute:

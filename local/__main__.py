@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -49,6 +50,7 @@ def main() -> None:
         "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "LEDGERLINE_CURSOR_SECRET": os.environ.get("LEDGERLINE_CURSOR_SECRET") or secrets.token_urlsafe(32),
     })
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)

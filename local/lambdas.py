@@ -3,25 +3,17 @@
 Powertools' event handler keeps the current event in class-level state shared by every
 resolver in a process, so one process can only serve one HTTP invocation at a time, exactly
 as one Lambda execution environment does. The local stack therefore runs invocations one at
-a time; concurrency tests run the idempotent ingest path below the resolver in independent
-module copies (see `load_handler_module`).
+a time; the concurrency tests drive the idempotent ingest path below the resolver instead.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import itertools
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
-
-FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
-_copies = itertools.count()
 
 
 @dataclass
@@ -40,16 +32,6 @@ class LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
-
-
-def load_handler_module(function: str) -> ModuleType:
-    """A fresh, independent copy of functions/<function>/handler.py (its own module state)."""
-    path = FUNCTIONS_DIR / function / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"lambda_{function}_{next(_copies)}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Lambdas:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ os.environ.update({
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_DEV": "false",
     "POWERTOOLS_METRICS_DISABLED": "true",
+    "LEDGERLINE_CURSOR_SECRET": "test-cursor-secret",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -55,9 +57,9 @@ def headers_of(response: dict[str, Any]) -> dict[str, str]:
 
 
 def _reset_idempotency_store() -> None:
-    from functions.ingest import handler as ingest_handler
+    from ledgerline.api import ingest_routes
 
-    ingest_handler._idempotent_ingest.cache_clear()
+    ingest_routes._idempotent_ingest.cache_clear()
 
 
 @pytest.fixture

@@ -1,93 +1,22 @@
-"""POST /ingest: validate, store and acknowledge one partner event, exactly once per Idempotency-Key."""
+"""Lambda for POST /ingest (routes in ledgerline.api.ingest_routes)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api.body import idempotency_key, json_object_body
-from ledgerline.api.caller import caller_from
-from ledgerline.api.http import build_resolver, json_response, resolve
-from ledgerline.api.problems import ProblemError
-from ledgerline.ingest import IngestRequest, ingest
+from ledgerline.api import ingest_routes
+from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, metrics, tracer
-from ledgerline.settings import get_settings
 
 app = build_resolver()
-
-
-def _mark_replay(response: dict[str, Any], _record: Any) -> dict[str, Any]:
-    """Runs only when Powertools answers from a stored result."""
-    return {**response, "status": "Duplicate"}
-
-
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[tenant, idempotency_key]",
-    payload_validation_jmespath="body_sha256",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=get_settings().idempotency_ttl_seconds,
-    response_hook=_mark_replay,
-)
-
-
-@lru_cache(maxsize=1)
-def _idempotent_ingest() -> Callable[..., dict[str, Any]]:
-    """Built on first use so no AWS client exists at import time."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
-                         key_prefix="ingest")
-    def process(request: dict[str, Any]) -> dict[str, Any]:
-        return ingest(IngestRequest(request["tenant"], request["key_id"], request["idempotency_key"],
-                                    request["body"]))
-
-    return process
-
-
-@app.post("/ingest")
-@tracer.capture_method
-def post_ingest() -> Response:
-    event = app.current_event
-    caller = caller_from(event.raw_event.get("requestContext"), "ingest")
-    key = idempotency_key(event.headers)
-    body = json_object_body(event.body, event.is_base64_encoded, event.headers.get("Content-Type"))
-    result = submit(IngestRequest(caller.tenant_id, caller.key_id, key, body))
-    replayed = {"Idempotent-Replayed": "true"} if result["status"] == "Duplicate" else None
-    return json_response(result, headers=replayed)
-
-
-def submit(request: IngestRequest) -> dict[str, Any]:
-    """Ingest once per (tenant, Idempotency-Key); Powertools' errors become problems."""
-    try:
-        return _idempotent_ingest()(request={
-            "tenant": request.tenant, "key_id": request.key_id, "idempotency_key": request.idempotency_key,
-            "body_sha256": request.body_sha256, "body": request.body,
-        })
-    except IdempotencyValidationError:
-        raise ProblemError("idempotency-key-reused",
-                           "This Idempotency-Key was already used with a different body; "
-                           "use a new key for a new event.") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ProblemError("request-in-progress",
-                           "A request with this Idempotency-Key is still being processed; retry shortly.",
-                           retry_after=1) from None
+app.include_router(ingest_routes.router)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    IDEMPOTENCY.register_lambda_context(context)
+    ingest_routes.IDEMPOTENCY.register_lambda_context(context)
     return resolve(app, event, context)

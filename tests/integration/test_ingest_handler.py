@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -165,16 +164,24 @@ def test_missing_idempotency_key_is_400(call_ingest):
 
 
 def _environments(count: int) -> list[Any]:
-    """Independent copies of the ingest handler module, like separate Lambda environments.
+    """Independent copies of the ingest routes module, like separate Lambda environments.
 
     Powertools' resolver keeps the current HTTP event in process-wide state, so a process
     serves one HTTP request at a time (as a Lambda environment does). Concurrency is
     therefore driven through `submit`, the idempotent path below the resolver, with each
-    thread in its own environment.
+    thread in its own copy (own idempotency config and persistence layer).
     """
-    from local.lambdas import load_handler_module
+    import importlib.util
 
-    return [load_handler_module("ingest") for _ in range(count)]
+    from ledgerline.api import ingest_routes
+
+    copies = []
+    for i in range(count):
+        spec = importlib.util.spec_from_file_location(f"ingest_routes_env_{i}", ingest_routes.__file__)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        copies.append(module)
+    return copies
 
 
 def _submit(environment: Any, request: IngestRequest) -> tuple[int, str]:

@@ -11,11 +11,12 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
 from ledgerline import admin
 from ledgerline.settings import get_settings
 from ledgerline.store import apikeys, aws, schema
-from moto import mock_aws
-from moto.server import ThreadedMotoServer
 
 TABLE = "ledgerline-test-records"
 IDEMPOTENCY_TABLE = "ledgerline-test-idempotency"

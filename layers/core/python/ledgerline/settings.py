@@ -14,6 +14,8 @@ class Settings(BaseModel):
     problem_base: str = Field(description="base URL of problem type URIs")
     idempotency_ttl_seconds: int = 86_400
     max_write_attempts: int = 12
+    cursor_secret: str | None = Field(default=None, description="cursor signing key (local stack, tests)")
+    cursor_secret_arn: str | None = Field(default=None, description="Secrets Manager secret holding the key")
 
 
 @lru_cache(maxsize=1)
@@ -25,4 +27,6 @@ def get_settings() -> Settings:
         problem_base=env.get("LEDGERLINE_PROBLEM_BASE", "https://ledgerline.dev").rstrip("/"),
         idempotency_ttl_seconds=int(env.get("LEDGERLINE_IDEMPOTENCY_TTL_SECONDS", "86400")),
         max_write_attempts=int(env.get("LEDGERLINE_MAX_WRITE_ATTEMPTS", "12")),
+        cursor_secret=env.get("LEDGERLINE_CURSOR_SECRET") or None,
+        cursor_secret_arn=env.get("LEDGERLINE_CURSOR_SECRET_ARN") or None,
     )

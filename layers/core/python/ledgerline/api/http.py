@@ -7,9 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from ledgerline.api.problems import PROBLEM_JSON, ProblemError, problem_body, problem_response
-from ledgerline.domain.errors import DomainError
+from ledgerline.domain.errors import DomainError, Violation
 from ledgerline.domain.jsonio import dumps, loads
 from ledgerline.observability import logger
 
@@ -25,11 +26,22 @@ def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, st
 
 
 def build_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(serializer=dumps, json_body_deserializer=loads)
+    app = APIGatewayRestResolver(serializer=dumps, json_body_deserializer=loads, enable_validation=True)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:
         return problem_response(error, request_id(app))
+
+    @app.exception_handler(RequestValidationError)
+    def _bad_parameters(error: RequestValidationError) -> Response:
+        violations = [
+            Violation(".".join(str(part) for part in item["loc"][1:]) or str(item["loc"][0]),
+                      "invalid-value" if item["type"] != "missing" else "required", item["msg"])
+            for item in error.errors()
+        ]
+        problem = ProblemError("validation-error", "A parameter is invalid.", status=400,
+                               errors=[v.as_dict() for v in violations])
+        return problem_response(problem, request_id(app))
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:

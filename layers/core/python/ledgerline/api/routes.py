@@ -1,6 +1,7 @@
 """The API's routes: which function serves each one and whether the authorizer guards it.
 
-API Gateway resources in the CDK stack and the local stack's front are both built from this list.
+The local stack's front routes by this list; an infra test checks that the CDK stack's API
+Gateway methods are exactly these.
 """
 
 from __future__ import annotations
@@ -18,5 +19,12 @@ class Route:
 
 ROUTES = (
     Route("POST", "/ingest", "ingest"),
+    Route("GET", "/api/tables", "tables"),
+    Route("GET", "/api/tables/{table}", "tables"),
     Route("GET", "/api/tables/{table}/{id}", "tables"),
+    Route("GET", "/api/tables/{table}/{id}/history", "tables"),
+    Route("GET", "/api/tables/{table}/{id}/as-of/{date}", "tables"),
+    Route("GET", "/api/tables/{table}/{id}/changes", "tables"),
+    Route("GET", "/openapi.json", "tables", authorized=False),
+    Route("GET", "/docs", "tables", authorized=False),
 )

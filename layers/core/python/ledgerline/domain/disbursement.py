@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator
@@ -10,7 +11,18 @@ from pydantic_core import PydanticCustomError
 
 from ledgerline.domain.category import Category, Decision, Parsed, Payload, RecordWrite, Ref, live, unknown
 from ledgerline.domain.errors import Violation
-from ledgerline.domain.values import Currency, DateValue, Id, Info, Money, Text, instant, text
+from ledgerline.domain.values import (
+    Currency,
+    DateValue,
+    Id,
+    Info,
+    Money,
+    Text,
+    dynamo_number,
+    instant,
+    strip_zeros,
+    text,
+)
 
 MAX_LINKED_CLIENTS = 15  # keeps the worst-case relink inside one 100-item transaction
 PURCHASE_CLIENTS_TABLE = "purchase_clients"
@@ -25,6 +37,10 @@ def _share(value: Any) -> Decimal:
     share = Decimal(value)
     if not share.is_finite() or not 0 < share <= 1:
         raise PydanticCustomError("out-of-range", "must be greater than 0 and at most 1")
+    if not dynamo_number(share):
+        share = strip_zeros(share)  # 0.50000...0 (40 digits) is 0.5
+        if not dynamo_number(share):
+            raise PydanticCustomError("invalid-value", "must have at most 38 significant digits")
     return share
 
 
@@ -99,6 +115,15 @@ class DisbursementCategory(Category):
                 )
         return violations
 
+    def _update_violations(self, parsed: Parsed, current: dict[str, Any], prefix: str) -> list[Violation]:
+        violations = super()._update_violations(parsed, current, prefix)
+        proposed = {**current, **parsed.fields}
+        if current.get("kind") == "loan" and not proposed.get("client_id") and not proposed.get("client_ids"):
+            # The create rule holds for the life of the loan: it always has a primary borrower.
+            violations.append(Violation(f"{prefix}.client_id", "not-allowed",
+                                        "a loan keeps client_id or a non-empty client_ids"))
+        return violations
+
     def payload_rules(self, fields: dict[str, Any], step: str | None, prefix: str) -> list[Violation]:
         violations = []
         if step == "create" and fields.get("disbursement_amount") is not None and fields["disbursement_amount"] <= 0:
@@ -112,7 +137,8 @@ class DisbursementCategory(Category):
         ids = [pc["client_id"] for pc in purchase_clients]
         if len(set(ids)) != len(ids):
             violations.append(Violation(f"{prefix}.purchase_clients", "duplicate", "must not repeat a client"))
-        if sum((pc["share"] for pc in purchase_clients if pc.get("share") is not None), Decimal(0)) > 1:
+        # Exact sum: Decimal addition would round to 28 digits and could let 1.000...01 pass.
+        if sum(Fraction(pc["share"]) for pc in purchase_clients if pc.get("share") is not None) > 1:
             violations.append(Violation(f"{prefix}.purchase_clients", "share-sum", "shares must add up to at most 1"))
         return violations
 

@@ -51,6 +51,8 @@ def parse_event(body: dict[str, Any]) -> IngestEvent:
     violations: list[Violation] = []
     warnings: list[dict[str, str]] = []
     category_name = body.get("category")
+    if not isinstance(category_name, str):
+        category_name = None  # reported below; a list or object here must not reach a dict lookup
     for name in sorted(set(body) - set(ENVELOPE_FIELDS)):
         if name in DEPRECATED_FIELDS:
             warnings.append(_deprecated_field(name))
@@ -58,7 +60,7 @@ def parse_event(body: dict[str, Any]) -> IngestEvent:
             violations.append(Violation(name, "unknown-field", "is not a field of the ingest envelope"))
     if "category" not in body:
         violations.append(Violation("category", "required", "is required"))
-    elif not isinstance(category_name, str):
+    elif category_name is None:
         violations.append(Violation("category", "invalid-type", "must be a string"))
     elif category_name in RETIRED:
         raise DomainError(

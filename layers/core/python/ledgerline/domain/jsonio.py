@@ -2,13 +2,16 @@
 
 In: numbers with a fraction or exponent become `Decimal` (never binary float); NaN and
 Infinity become non-finite Decimals so the money rules can name the field; duplicate
-object keys are refused. Out: `simplejson` writes Decimals as JSON numbers, digit for digit
-(the standard library can only write them through float).
+object keys are refused, and so are texts nested absurdly deep or holding lone surrogates
+(they would crash the code that copies, hashes or stores them). Out: `simplejson` writes
+Decimals as JSON numbers, digit for digit (the standard library can only write them through
+float).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +20,16 @@ import simplejson
 
 class DuplicateKeyError(ValueError):
     pass
+
+
+class UnusableJsonError(ValueError):
+    """Valid JSON syntax that no request can use: absurd nesting, text that is not Unicode."""
+
+
+# A valid event nests 7 levels at most (body > data > info > 4 more); far deeper bodies would
+# exhaust the stack of the code that copies or hashes them.
+MAX_NESTING = 32
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -29,14 +42,42 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON; raises ValueError (json.JSONDecodeError or DuplicateKeyError) when malformed."""
-    return json.loads(text, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_unique_object)
+    """Parse JSON; raises ValueError (json.JSONDecodeError, DuplicateKeyError, UnusableJsonError) when malformed."""
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_constant=Decimal, object_pairs_hook=_unique_object)
+    except RecursionError:
+        raise UnusableJsonError(f"nested more than {MAX_NESTING} levels deep") from None
+    _check_usable(value)
+    return value
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    return simplejson.dumps(value, use_decimal=True, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)
+def _check_usable(value: Any) -> None:
+    """Refuse nesting beyond MAX_NESTING and lone surrogates (\\ud800 escapes), which cannot be UTF-8."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise UnusableJsonError("a string holds a lone surrogate (\\ud800-\\udfff), which is not Unicode text")
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_NESTING:
+                raise UnusableJsonError(f"nested more than {MAX_NESTING} levels deep")
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
+def dumps(value: Any, *, sort_keys: bool = False, allow_nan: bool = False) -> str:
+    return simplejson.dumps(value, use_decimal=True, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=allow_nan)
 
 
 def canonical(value: Any) -> str:
-    """Stable text of a value: sorted keys, no whitespace. Used to fingerprint request bodies."""
-    return dumps(value, sort_keys=True)
+    """Stable text of a value: sorted keys, no whitespace. Used to fingerprint request bodies.
+
+    A body may still hold NaN or Infinity here (validation refuses them later, naming the
+    field), so they are written as the tokens they were read from instead of failing.
+    """
+    return dumps(value, sort_keys=True, allow_nan=True)

@@ -7,7 +7,7 @@ with one of our stable error codes, so the API can list violations in partner te
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -70,12 +70,15 @@ def parse_when(text: str) -> tuple[str, bool]:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     missing_offset = match.group(2) is None
     if missing_offset:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return format_timestamp(moment), missing_offset
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return format_timestamp(moment), missing_offset
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-02:00 is in year 10000 in UTC
+        raise ValueError(text) from None
 
 
 def format_timestamp(moment: datetime) -> str:
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
     return utc.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
@@ -83,7 +86,7 @@ def format_timestamp(moment: datetime) -> str:
 def instant(normalised: str) -> datetime:
     """The moment a normalised date or timestamp stands for (a date is 00:00 UTC that day)."""
     if len(normalised) == 10:
-        return datetime.fromisoformat(normalised).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(normalised).replace(tzinfo=UTC)
     return datetime.fromisoformat(normalised.replace("Z", "+00:00"))
 
 
@@ -116,10 +119,29 @@ def parse_money(value: Any) -> Decimal:
         raise _fail("invalid-money", "must be a finite number (NaN and Infinity are not amounts)")
     if amount < 0 or amount > MONEY_MAX:
         raise _fail("out-of-range", "must be between 0 and 1000000000000")
-    exponent = amount.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+    stripped = strip_zeros(amount)
+    if stripped.as_tuple().exponent < -MONEY_PLACES:
         raise _fail("invalid-money", "must have at most 4 decimal places")
+    # Same value, fewer written zeros (1.000000 -> 1, -0 -> 0): a number written with more
+    # than 38 digits cannot be stored in DynamoDB, although its value is a fine amount.
+    if amount.as_tuple().exponent < -MONEY_PLACES or amount.is_signed():
+        return stripped
     return amount
+
+
+def strip_zeros(number: Decimal) -> Decimal:
+    """`number` without trailing zeros and sign of zero, exactly.
+
+    Unlike `Decimal.normalize`, never rounds to the context precision (28 digits), so a value
+    such as 1.00000000000000000000000000000001 keeps its last digit.
+    """
+    sign, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int):  # NaN / Infinity
+        return number
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if trailing == len(digits):
+        return Decimal(0)
+    return Decimal((sign, digits[: len(digits) - trailing], exponent + trailing))
 
 
 def _positive(amount: Decimal) -> Decimal:
@@ -197,6 +219,17 @@ PositiveInt = Annotated[int, BeforeValidator(_reject_bool), Field(strict=True, g
 # info -------------------------------------------------------------------------------------
 
 
+def dynamo_number(number: Decimal) -> bool:
+    """Whether DynamoDB can store `number` exactly as written (digits count with trailing zeros)."""
+    written = number.as_tuple()
+    if len(written.digits) > _DYNAMO_DIGITS:
+        return False
+    if number:
+        # The last digit must stay above boto3's Etiny (Emin -128 - precision 38 + 1).
+        return -130 <= number.adjusted() <= 125 and written.exponent >= -165
+    return -130 <= written.exponent <= 125  # a zero such as 0E-200 is refused by DynamoDB too
+
+
 def _check_info_value(value: Any, depth: int) -> None:
     """Walk `info`; `depth` counts the objects and arrays around `value` (info itself is 1)."""
     if isinstance(value, (dict, list)):
@@ -208,9 +241,9 @@ def _check_info_value(value: Any, depth: int) -> None:
         number = Decimal(value)
         if not number.is_finite():
             raise _fail("invalid-value", "numbers in info must be finite")
-        digits = number.normalize().as_tuple()
-        if number and (len(digits.digits) > _DYNAMO_DIGITS or not -130 <= number.adjusted() <= 125):
-            raise _fail("invalid-value", "numbers in info must have at most 38 significant digits")
+        if not dynamo_number(number):
+            raise _fail("invalid-value", "numbers in info must have at most 38 digits and a magnitude "
+                                         "between 1e-130 and 1e126")
 
 
 def _info(value: Any) -> dict[str, Any]:

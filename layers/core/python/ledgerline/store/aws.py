@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -11,7 +11,7 @@ from botocore.config import Config
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
 
-@lru_cache(maxsize=None)
+@cache
 def dynamodb() -> Any:
     """Low-level DynamoDB client (endpoint from AWS_ENDPOINT_URL when set)."""
     return boto3.client("dynamodb", config=_CONFIG)

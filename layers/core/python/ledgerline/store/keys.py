@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, CURRENT_SK, LIST_BY_TABLE
 
@@ -50,5 +50,5 @@ INDEX_ATTRIBUTES = tuple(
 
 def system_time(moment: datetime | None = None) -> str:
     """Fixed-width UTC timestamp (always microseconds) so text order is time order."""
-    moment = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
