@@ -28,9 +28,10 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-## bench: DynamoDB calls and latency per event, written to docs/performance.md figures
+## bench: DynamoDB calls and time per event and per read (figures in docs/performance.md)
 bench: $(STAMP)
 	$(PY) -m bench.ingest
+	$(PY) -m bench.reads
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis

@@ -22,6 +22,7 @@ sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
     "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "LEDGERLINE_CURSOR_SECRET": "bench-cursor-secret",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
