@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.reads
+	$(PY) -m bench.cost
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
