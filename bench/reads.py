@@ -12,9 +12,9 @@ import warnings
 from collections import Counter
 from typing import Any
 
-from bench.ingest import ROOT  # noqa: F401  (puts the layer on sys.path, sets the environment)
-
 import botocore.client  # noqa: E402
+
+from bench.ingest import _median  # also puts the layer on sys.path and sets the environment
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 CALLS: Counter[str] = Counter()
@@ -86,15 +86,6 @@ def main(rounds: int = 50) -> None:
             calls = ", ".join(f"{op} {n / rounds:g}" for op, n in sorted(CALLS.items()))
             print(f"| {name} | {calls} | {sum(ITEMS.values()) / rounds:g} | "
                   f"{statistics.median(timings) / floor:.1f}x |")
-
-
-def _median(action: Any, rounds: int) -> float:
-    timings = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 if __name__ == "__main__":

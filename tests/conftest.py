@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -28,9 +29,9 @@ os.environ.update({
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
-@pytest.fixture
-def tables() -> Iterator[Any]:
-    """Fresh moto tables for one test; yields the low-level DynamoDB client."""
+@contextmanager
+def moto_tables() -> Iterator[Any]:
+    """Fresh moto tables built from the shared schema; yields the low-level DynamoDB client."""
     from moto import mock_aws
 
     from ledgerline.settings import get_settings
@@ -48,6 +49,13 @@ def tables() -> Iterator[Any]:
         yield aws.dynamodb()
         aws.reset_clients()
         _reset_idempotency_store()
+
+
+@pytest.fixture
+def tables() -> Iterator[Any]:
+    """Fresh moto tables for one test."""
+    with moto_tables() as dynamodb:
+        yield dynamodb
 
 
 def headers_of(response: dict[str, Any]) -> dict[str, str]:
@@ -91,3 +99,67 @@ def call_tables(tables: Any):
         return response["statusCode"], headers_of(response), loads(response["body"])
 
     return call
+
+
+# -- the stream worker -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def worker_aws(tables: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The worker's event bus and dead-letter queue in moto, plus a queue that receives a copy
+    of every event published on the bus (an EventBridge rule), so tests see what subscribers see."""
+    import json
+    from types import SimpleNamespace
+
+    import boto3
+
+    from ledgerline import worker
+    from ledgerline.events import publish
+    from ledgerline.settings import get_settings
+
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    bus = "ledgerline-events-test"
+    events.create_event_bus(Name=bus)
+    dlq = sqs.create_queue(QueueName="ledgerline-worker-dlq-test")["QueueUrl"]
+    captured = sqs.create_queue(QueueName="ledgerline-published-test")["QueueUrl"]
+    captured_arn = sqs.get_queue_attributes(QueueUrl=captured, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="capture", EventBusName=bus, EventPattern=json.dumps({"source": ["ledgerline"]}))
+    events.put_targets(Rule="capture", EventBusName=bus, Targets=[{"Id": "captured", "Arn": captured_arn}])
+    monkeypatch.setenv("LEDGERLINE_EVENT_BUS", bus)
+    monkeypatch.setenv("LEDGERLINE_WORKER_DLQ_URL", dlq)
+    get_settings.cache_clear()
+    publish.reset_clients()
+    worker.reset_clients()
+
+    def drain(queue_url: str) -> list[dict[str, Any]]:
+        messages = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    yield SimpleNamespace(sqs=sqs, bus=bus, dlq_url=dlq, published=lambda: drain(captured),
+                          dead_letters=lambda: drain(dlq))
+    get_settings.cache_clear()
+    publish.reset_clients()
+    worker.reset_clients()
+
+
+@pytest.fixture
+def stream_pump(worker_aws: Any) -> Any:
+    """The local stack's stream pump over the test tables, driven by hand (`drain()`), feeding
+    the real worker handler."""
+    import boto3
+
+    from functions.worker.handler import handler
+    from ledgerline.settings import get_settings
+    from ledgerline.store import aws
+    from local.stream_pump import StreamPump
+    from tests.builders import FakeLambdaContext
+
+    return StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=boto3.client("dynamodbstreams"),
+                      sqs=worker_aws.sqs, table_name=get_settings().records_table, dlq_url=worker_aws.dlq_url,
+                      context_factory=FakeLambdaContext)

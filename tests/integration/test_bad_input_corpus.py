@@ -359,23 +359,10 @@ def tables():
     case still starts from exactly the seed state: `seeded` repairs the tables if a case
     ever stored something (after failing its own assertions).
     """
-    from moto import mock_aws
+    from tests.conftest import moto_tables
 
-    from ledgerline.store import aws
-    from ledgerline.store.schema import create_tables
-    from local.moto_atomic import make_dynamodb_atomic
-    from tests.conftest import _reset_idempotency_store
-
-    make_dynamodb_atomic()
-    with mock_aws():
-        get_settings.cache_clear()
-        aws.reset_clients()
-        _reset_idempotency_store()
-        settings = get_settings()
-        create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
-        yield aws.dynamodb()
-        aws.reset_clients()
-        _reset_idempotency_store()
+    with moto_tables() as dynamodb:
+        yield dynamodb
 
 
 SEEDS = [

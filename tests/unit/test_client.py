@@ -8,7 +8,7 @@ import pytest
 
 from ledgerline.domain.category import RECORD_META, Decision
 from ledgerline.domain.client import CLIENT
-from ledgerline.domain.errors import DomainError
+from tests.unit.world import pairs, refused
 
 
 def data(client_id: str = "C1", step: str = "create", **fields: Any) -> dict[str, Any]:
@@ -18,14 +18,6 @@ def data(client_id: str = "C1", step: str = "create", **fields: Any) -> dict[str
     return base | fields
 
 
-def refused(call, *args, **kwargs) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args, **kwargs)
-    return caught.value
-
-
-def pairs(error: DomainError) -> set[tuple[str, str]]:
-    return {(v.field, v.code) for v in error.violations}
 
 
 def partner_view(record: dict[str, Any]) -> dict[str, Any]:

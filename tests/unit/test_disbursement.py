@@ -6,39 +6,16 @@ link counters and guards of each decision, the way `ledgerline.ingest` does over
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from ledgerline.domain.category import RECORD_META, Category, Decision
 from ledgerline.domain.client import CLIENT
 from ledgerline.domain.disbursement import DISBURSEMENT
-from ledgerline.domain.errors import DomainError
+from tests.unit.world import World, pairs, refused
 
 D = Decimal
-
-
-class World:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.links: Counter[str] = Counter()
-
-    def send(self, category: Category, payload: dict[str, Any]) -> Decision:
-        parsed = category.parse(payload)
-        current = self.items.get((category.table, parsed.record_id))
-        loaded = {ref: self.items.get((ref.table, ref.id)) for ref in category.references(parsed, current)}
-        links = self.links[parsed.record_id] if category.table == "clients" else 0
-        decision = category.decide(parsed, current, loaded, links)
-        for write in decision.writes:
-            self.items[(write.table, write.id)] = {**write.record, "version": write.previous_version + 1}
-        for client_id, delta in decision.client_links.items():
-            self.links[client_id] += delta
-        return decision
-
-    def record(self, table: str, record_id: str) -> dict[str, Any]:
-        return {k: v for k, v in self.items[(table, record_id)].items() if k not in RECORD_META}
 
 
 def loan(disbursement_id: str = "D1", step: str = "create", **fields: Any) -> dict[str, Any]:
@@ -77,14 +54,6 @@ def world() -> World:
     return w
 
 
-def refused(call, *args) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args)
-    return caught.value
-
-
-def pairs(error: DomainError) -> set[tuple[str, str]]:
-    return {(v.field, v.code) for v in error.violations}
 
 
 def parse_refused(payload: dict[str, Any]) -> set[tuple[str, str]]:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ledgerline.domain.category import RECORD_META, Decision, Ref
-from ledgerline.domain.errors import DomainError
 from ledgerline.domain.operation import OPERATION
+from tests.unit.world import pairs, refused
 
 D = Decimal
 OMIT = ...  # as a builder field value: leave the field out
@@ -43,14 +43,6 @@ def plain(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in RECORD_META}
 
 
-def refused(call, *args) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args)
-    return caught.value
-
-
-def pairs(error: DomainError) -> set[tuple[str, str]]:
-    return {(v.field, v.code) for v in error.violations}
 
 
 # create -------------------------------------------------------------------------------------

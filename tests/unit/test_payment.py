@@ -6,49 +6,19 @@ link counters and installment guards the way `ledgerline.ingest` does over Dynam
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from ledgerline.domain.category import RECORD_META, Category, Decision, GuardWrite, Ref
+from ledgerline.domain.category import GuardWrite, Ref
 from ledgerline.domain.client import CLIENT
 from ledgerline.domain.disbursement import DISBURSEMENT
-from ledgerline.domain.errors import DomainError
 from ledgerline.domain.payment import PAYMENT
+from tests.unit.world import World, pairs, refused
 
 D = Decimal
 OMIT = ...  # as a builder field value: leave the field out
-
-
-class World:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-        self.links: Counter[str] = Counter()
-
-    def send(self, category: Category, payload: dict[str, Any]) -> Decision:
-        parsed = category.parse(payload)
-        current = self.items.get((category.table, parsed.record_id))
-        loaded = {ref: self.items.get((ref.table, ref.id)) for ref in category.references(parsed, current)}
-        links = self.links[parsed.record_id] if category.table == "clients" else 0
-        decision = category.decide(parsed, current, loaded, links)
-        for write in decision.writes:
-            self.items[(write.table, write.id)] = {**write.record, "version": write.previous_version + 1}
-        for client_id, delta in decision.client_links.items():
-            self.links[client_id] += delta
-        for guard in decision.guards:
-            if guard.holder is None:
-                self.items.pop((guard.ref.table, guard.ref.id), None)
-            else:
-                self.items[(guard.ref.table, guard.ref.id)] = {"payment_id": guard.holder}
-        return decision
-
-    def record(self, record_id: str) -> dict[str, Any]:
-        return {k: v for k, v in self.items[("payments", record_id)].items() if k not in RECORD_META}
-
-    def holder(self, disbursement_id: str, number: int) -> str | None:
-        return (self.items.get(("installments", f"{disbursement_id}~{number}")) or {}).get("payment_id")
 
 
 def payment(payment_id: str = "PM1", status: str = "expected", **fields: Any) -> dict[str, Any]:
@@ -86,14 +56,6 @@ def world() -> World:
     return w
 
 
-def refused(call, *args) -> DomainError:
-    with pytest.raises(DomainError) as caught:
-        call(*args)
-    return caught.value
-
-
-def pairs(error: DomainError) -> set[tuple[str, str]]:
-    return {(v.field, v.code) for v in error.violations}
 
 
 # create -------------------------------------------------------------------------------------
@@ -102,7 +64,7 @@ def pairs(error: DomainError) -> set[tuple[str, str]]:
 def test_given_an_expected_installment_when_created_then_stored_with_source_client_and_its_number_claimed(world):
     decision = world.send(PAYMENT, payment())
     assert (decision.outcome, decision.version) == ("Success", 1)
-    assert world.record("PM1") == {
+    assert world.record("payments", "PM1") == {
         "payment_id": "PM1", "disbursement_id": "D1", "status": "expected", "amount": D("850.25"),
         "currency": "EUR", "due_date": "2024-11-20", "installment_number": 1, "source": "client",
         "deleted": False,
@@ -114,7 +76,7 @@ def test_given_an_expected_installment_when_created_then_stored_with_source_clie
 @pytest.mark.parametrize("step", [OMIT, "create"], ids=["no-step", "create"])
 def test_given_a_new_payment_id_with_or_without_step_when_decided_then_create(world, step):
     world.send(PAYMENT, payment(step=step))
-    assert world.record("PM1")["status"] == "expected"
+    assert world.record("payments", "PM1")["status"] == "expected"
 
 
 def test_given_an_explicit_create_without_fields_when_parsed_then_every_create_field_is_required():
@@ -196,7 +158,7 @@ def test_given_a_payment_timestamp_without_offset_when_parsed_then_utc_is_assume
                                                   ("insurance", "insurance"), ("other", "other")])
 def test_given_a_source_or_none_when_created_then_source_defaults_to_client(world, source, expected):
     world.send(PAYMENT, payment(source=source))
-    assert world.record("PM1")["source"] == expected
+    assert world.record("payments", "PM1")["source"] == expected
 
 
 # the disbursement ---------------------------------------------------------------------------
@@ -246,12 +208,12 @@ def test_given_a_payment_of_a_purchase_from_a_non_member_when_decided_then_not_a
 @pytest.mark.parametrize("client_id", ["C1", "C2"])
 def test_given_a_payment_of_a_purchase_from_a_member_when_decided_then_accepted(world, client_id):
     world.send(PAYMENT, payment(disbursement_id="P1", client_id=client_id))
-    assert world.record("PM1")["client_id"] == client_id
+    assert world.record("payments", "PM1")["client_id"] == client_id
 
 
 def test_given_a_payment_of_a_loan_without_client_id_when_decided_then_accepted(world):
     world.send(PAYMENT, payment())
-    assert "client_id" not in world.record("PM1")
+    assert "client_id" not in world.record("payments", "PM1")
 
 
 def test_given_a_payment_of_a_loan_from_someone_not_a_client_of_it_when_decided_then_not_allowed(world):
@@ -283,7 +245,7 @@ def test_given_an_existing_id_and_no_step_when_decided_then_update_with_merge(wo
     decision = world.send(PAYMENT, move("PM1", "paid", payment_date="2024-11-19T15:00:00+01:00"))
     assert decision.version == 2
     assert decision.writes[0].changes == ["payment_date", "status"]
-    record = world.record("PM1")
+    record = world.record("payments", "PM1")
     assert (record["status"], record["payment_date"], record["amount"], record["payment_fee"]) == \
         ("paid", "2024-11-19T14:00:00Z", D("850.25"), D("2"))
 
@@ -318,7 +280,7 @@ def test_given_an_update_lowering_amount_below_principal_plus_interest_when_deci
 def test_given_a_delete_when_decided_then_soft_delete_that_releases_the_installment_number(world):
     world.send(PAYMENT, payment())
     decision = world.send(PAYMENT, {"payment_id": "PM1", "step": "delete"})
-    assert world.record("PM1")["deleted"] is True
+    assert world.record("payments", "PM1")["deleted"] is True
     assert decision.guards == [GuardWrite(Ref("installments", "D1~1"), None)]
     assert decision.parents == []  # deleting a payment of a deleted disbursement stays possible
 
@@ -349,7 +311,7 @@ def at_status(world: World, status: str) -> None:
 def test_given_an_allowed_status_move_when_decided_then_accepted(world, before, after):
     at_status(world, before)
     world.send(PAYMENT, move("PM1", after, info={"note": "move"}))
-    assert world.record("PM1")["status"] == after
+    assert world.record("payments", "PM1")["status"] == after
 
 
 @pytest.mark.parametrize(("before", "after"), [("paid", "expected"), ("canceled", "expected"),
@@ -360,7 +322,7 @@ def test_given_a_forbidden_status_move_when_decided_then_conflict_naming_both_st
     assert error.problem == "conflict"
     assert f"from {before} to {after}" in error.detail
     assert pairs(error) == {("data.status", "conflict")}
-    assert world.record("PM1")["status"] == before
+    assert world.record("payments", "PM1")["status"] == before
 
 
 # installment numbers --------------------------------------------------------------------------
