@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledgerline.api import openapi, read_routes
 from ledgerline.api.http import build_resolver, resolve
-from ledgerline.observability import logger, metrics, tracer
+from ledgerline.observability import logger, tracer
 
 app = build_resolver()
 app.include_router(read_routes.router)
@@ -16,7 +16,6 @@ app.include_router(openapi.router)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)
