@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run test test-fast lint bench synth deploy clean
+.PHONY: run sweep test test-fast lint bench synth deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## run: the local stack (moto server + API on 127.0.0.1:$(PORT)); Ctrl-C stops it
 run: $(STAMP)
 	PORT=$(PORT) $(PY) -m local
+
+## sweep: the worker's daily sweep against the running local stack (DATE=YYYY-MM-DD pretends another day)
+sweep: $(STAMP)
+	PORT=$(PORT) $(PY) -m local.stream_pump sweep $(if $(DATE),--date $(DATE))
 
 ## test: the whole suite (unit, integration, infra, e2e over HTTP), two workers
 test: $(STAMP)
@@ -28,11 +32,12 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-## bench: DynamoDB calls and time per event and per read (figures in docs/performance.md)
+## bench: calls, time and cost per event, per read and per derived row (figures in docs/performance.md)
 bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.reads
 	$(PY) -m bench.cost
+	$(PY) -m bench.worker
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis

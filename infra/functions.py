@@ -107,7 +107,8 @@ class LedgerlineFunction(Construct):
         nag.acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
-            "Only X-Ray's PutTraceSegments/PutTelemetryRecords (added by active tracing) use "
-            "Resource '*': X-Ray has no resource-level permissions. tests/infra checks that no "
-            "other statement of this role has a wildcard resource.",
+            "Resource '*' only where the service has no resource-level permissions: X-Ray's "
+            "PutTraceSegments/PutTelemetryRecords (added by active tracing) and, for the worker, "
+            "dynamodb:ListStreams (added by the stream event source). tests/infra checks that no "
+            "other statement of any role has a wildcard resource.",
         )

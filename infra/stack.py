@@ -15,6 +15,7 @@ from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import Monitoring
 from infra.storage import Storage
+from infra.worker import Worker
 
 # What the ingest function does on the records table: validation reads (GetItem for current
 # records and references, BatchGetItem, Query on item collections and indexes) and one
@@ -149,17 +150,30 @@ class LedgerlineStack(Stack):
             monitoring.watch_function(fn.name, fn.function)
 
         # -- worker ----------------------------------------------------------------------
-        # The stream worker plugs in here once functions/worker exists: an infra/worker.py
-        # construct with the event source mapping on `records.table_stream_arn` (filters on v0
-        # items of the source tables, partial batch failures, bisect, bounded retries), its SQS
-        # dead-letter queue (encrypted, SSL enforced), the EventBridge bus, the daily-sweep
-        # schedule; then `monitoring.watch_function("worker", ...)` plus iterator-age and
-        # DLQ-depth alarms through `monitoring.add_alarm`.
+        # The stream worker (infra/worker.py): its function on the records table's stream, the
+        # dead-letter queue, the event bus, the sweep's schedule, and its alarms.
+        worker = Worker(
+            self,
+            "StreamWorker",
+            config=config,
+            project_root=project_root,
+            layers=layers,
+            records=records,
+            idempotency=idempotency,
+            monitoring=monitoring,
+        )
+        nag.acknowledge(
+            worker.function.role,
+            f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(records.node.default_child)}.Arn>/index/*]",
+            "The worker queries one disbursement's payments through GSI2 (by disbursement); the "
+            "wildcard covers exactly the indexes of this one table.",
+        )
 
         monitoring.finish()
 
         self.storage, self.layers, self.api, self.monitoring = storage, layers, api, monitoring
-        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables)}
+        self.worker = worker
+        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables, worker.function)}
 
         # -- outputs (the admin CLI and docs/operations.md use these) -------------------------
         for name, value, description in (
@@ -170,5 +184,7 @@ class LedgerlineStack(Stack):
             ("CursorSecretArn", storage.cursor_secret.secret_arn, "Cursor-signing key (rotate: docs/operations.md)"),
             ("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe on-call here"),
             ("DashboardName", monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+            ("EventBusName", worker.bus.event_bus_name, "Outgoing events (source ledgerline)"),
+            ("WorkerDeadLetterQueueUrl", worker.dead_letters.queue_url, "Stream records the worker gave up on"),
         ):
             CfnOutput(self, name, value=value, description=description)

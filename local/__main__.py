@@ -13,6 +13,7 @@ import secrets
 import signal
 import socket
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,8 @@ def main() -> None:
     from local.moto_atomic import make_dynamodb_atomic
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    # Metrics are off locally; Powertools still warns on every invocation that has none.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     make_dynamodb_atomic()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
@@ -75,12 +78,16 @@ def main() -> None:
     keys = parse_api_keys(spec) if spec else [("demo", None, ["ingest", "read"])]
     created = [create_key(tenant, scopes, clear_key=key) for tenant, key, scopes in keys]
 
+    from local.stream_pump import start_local, stop_local
+
+    pump = start_local(port, moto_port)  # the worker on the table stream, the bus and the DLQ
     server = serve(Gateway(), "127.0.0.1", port)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print(f"Ledgerline local stack on http://127.0.0.1:{port}  (moto on :{moto_port})", flush=True)
     for clear_key, api_key in created:
         shown = clear_key if not spec else "(from LEDGERLINE_API_KEYS)"
         print(f"  tenant {api_key.tenant_id}  scopes {'+'.join(api_key.scopes)}  key {shown}", flush=True)
+    print("  stream worker on the table stream (`make sweep` runs the daily sweep)", flush=True)
     print("Ready. Ctrl-C stops everything.", flush=True)
     try:
         server.serve_forever()
@@ -88,6 +95,7 @@ def main() -> None:
         pass
     finally:
         server.server_close()
+        stop_local(pump, port)
         moto.stop()
         print("Stopped.", flush=True)
 

@@ -1,4 +1,4 @@
-"""Alarms (API 5XX rate, each function's errors and throttles) and the dashboard."""
+"""Alarms (API 5XX rate, each function's errors and throttles, the worker's stream and DLQ) and the dashboard."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def topic_id(synthesized) -> str:
 
 def test_alarm_set_is_complete(synthesized):
     expected = {"ledgerline-dev-api-5xx-rate"} | {
-        f"ledgerline-dev-{name}-{kind}" for name in FUNCTIONS for kind in ("errors", "throttles")
-    }
+        f"ledgerline-dev-{name}-{kind}" for name in (*FUNCTIONS, "worker") for kind in ("errors", "throttles")
+    } | {f"ledgerline-dev-worker-{kind}" for kind in ("iterator-age", "dlq-depth", "destination-failures")}
     assert set(alarms(synthesized)) == expected
 
 

@@ -25,7 +25,7 @@ TABLE_FILTERS: dict[str, frozenset[str]] = {
     "asset_status": frozenset({"disbursement_id"}),
     "statements": frozenset({"disbursement_id"}),
     "ingested_events": frozenset(),
-    "outgoing_events": frozenset(),
+    "outgoing_events": frozenset({"disbursement_id"}),
 }
 READABLE_TABLES = tuple(TABLE_FILTERS)
 # Sorts after every character of a timestamp or id, to close a key range.

@@ -31,6 +31,23 @@ INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT)
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
+# The stream worker's input: Lambda event-filter patterns (ORed), the one definition used by
+# the CDK event source mapping (FilterCriteria) and by the local stack's stream pump. Only
+# equality on the `dynamodb` key, which both evaluate the same way.
+#   - current items (v0) of the source tables: every change of a disbursement, payment or
+#     operation. Derived rows (statements, disbursement_status, ...) are v0 items of other
+#     tables and version items are not v0, so the worker's own writes never reach it here.
+#   - outbox items, INSERT only (a REMOVE has no NewImage): an outgoing event waiting to be
+#     published. They carry no derivation; the worker publishes them and deletes them.
+SOURCE_TABLES = ("disbursements", "payments", "operations")
+OUTBOX_SK = "outbox"
+STREAM_BATCH_SIZE = 100  # records per worker invocation
+STREAM_RETRY_ATTEMPTS = 4  # redeliveries of a failing record before the on-failure destination
+STREAM_FILTERS: tuple[dict[str, Any], ...] = (
+    {"dynamodb": {"Keys": {SK: {"S": [CURRENT_SK]}}, "NewImage": {"table": {"S": list(SOURCE_TABLES)}}}},
+    {"dynamodb": {"Keys": {SK: {"S": [OUTBOX_SK]}}, "NewImage": {SK: {"S": [OUTBOX_SK]}}}},
+)
+
 # Powertools' DynamoDBPersistenceLayer default attribute names.
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"

@@ -1,0 +1,222 @@
+"""Benchmark of the stream worker over moto: stream records per second in one process, and
+DynamoDB item writes per derived row.
+
+Events are ingested first (not timed); then the table's stream is read the way the local
+stack's pump reads it and handed to the real worker handler in Lambda-shaped batches of 100
+(timed). Writes are counted per item: a TransactWriteItems of n items counts n, the way
+DynamoDB bills it (transactional items cost two write units each). moto copies the whole
+table for every transaction, so the absolute rate says more about moto than about Lambda;
+the floor (one moto GetItem on the same tables) is printed to compare runs across machines.
+
+Run: `python -m bench.worker [disbursements]` (default 40).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+import uuid
+import warnings
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR", "LEDGERLINE_EVENT_BUS": "bench-bus",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+import botocore.client  # noqa: E402
+import botocore.exceptions  # noqa: E402
+
+WRITES: Counter[str] = Counter()
+CALLS: Counter[str] = Counter()
+_real_call = botocore.client.BaseClient._make_api_call
+
+
+CANCELED: list[str] = []
+
+
+def _counting_call(self: Any, operation: str, params: dict[str, Any]) -> Any:
+    service = self.meta.service_model.service_name
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        try:
+            return _counted(self, service, operation, params)
+        except botocore.exceptions.ClientError:
+            CANCELED.append(operation)
+            raise
+    return _counted(self, service, operation, params)
+
+
+IN_CALLS = [0.0]  # seconds spent inside AWS calls (moto), to tell the worker's own time apart
+
+
+def _counted(self: Any, service: str, operation: str, params: dict[str, Any]) -> Any:
+    started = time.perf_counter()
+    try:
+        return _counted_call(self, service, operation, params)
+    finally:
+        IN_CALLS[0] += time.perf_counter() - started
+
+
+def _counted_call(self: Any, service: str, operation: str, params: dict[str, Any]) -> Any:
+    CALLS[f"{service}.{operation}"] += 1
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        for item in params["TransactItems"]:
+            WRITES[next(iter(item))] += 1
+    elif service == "dynamodb" and operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        WRITES[operation.removesuffix("Item")] += 1
+    elif service == "events" and operation == "PutEvents":
+        WRITES["PutEvents entries"] += len(params["Entries"])
+    return _real_call(self, operation, params)
+
+
+botocore.client.BaseClient._make_api_call = _counting_call  # type: ignore[method-assign]
+
+def _patch_moto_transaction_copy() -> None:
+    """moto deep-copies every table a transaction touches, stream included, to roll back on a
+    failed condition: O(table) per transaction, which would make this a benchmark of moto. The
+    benchmark runs one writer and no transaction of it may fail (checked below), so the copy is
+    skipped. Only moto is patched, never product code."""
+    import copy
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.table import Table
+
+    class _Copy:
+        @staticmethod
+        def deepcopy(value: Any, *args: Any) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, *args)
+
+    models.copy = _Copy  # type: ignore[attr-defined]
+
+
+DERIVED_TABLES = ("statements", "disbursement_status", "extensions", "rebates", "write_offs", "asset_status",
+                  "outgoing_events")
+
+
+def main(disbursements: int = 40) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from functions.worker.handler import handler
+    from ledgerline.domain.jsonio import dumps, loads
+    from ledgerline.ingest import IngestRequest, ingest
+    from ledgerline.settings import get_settings
+    from ledgerline.store import aws
+    from ledgerline.store.schema import STREAM_BATCH_SIZE, create_tables
+    from local.stream_pump import StreamPump
+    from tests.builders import FakeLambdaContext, client, loan, operation, payment
+
+    _patch_moto_transaction_copy()
+    with mock_aws():
+        aws.reset_clients()
+        get_settings.cache_clear()
+        settings = get_settings()
+        create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
+        boto3.client("events").create_event_bus(Name="bench-bus")
+        dlq = boto3.client("sqs").create_queue(QueueName="bench-dlq")["QueueUrl"]
+        os.environ["LEDGERLINE_WORKER_DLQ_URL"] = dlq
+        get_settings.cache_clear()
+
+        def send(body: dict[str, Any]) -> None:
+            ingest(IngestRequest("bench", "key_bench", str(uuid.uuid4()), loads(dumps(body))))
+
+        # Per disbursement: create, 6 installments (2 past due), 2 receipts, an extension with a
+        # rebate, an operation with asset data: 12 source records.
+        send(client())
+        for n in range(disbursements):
+            d = f"D{n}"
+            send(loan(d))
+            for i in range(1, 7):
+                due = f"2025-0{i}-12" if i <= 2 else f"2099-0{i}-12"
+                send(payment(f"{d}-P{i}", disbursement_id=d, installment_number=i, due_date=due))
+            for i in (1, 2):
+                send(payment(f"{d}-P{i}", "paid", disbursement_id=d, installment_number=i, due_date=f"2025-0{i}-12"))
+            send(loan(d, step="update", maturity_date="2025-12-20", total_expected_margin=Decimal("1000"),
+                      change_date="2025-02-01", change_reason="bench"))
+            send(operation(f"{d}-O", disbursement_id=d, asset_id=f"A-{d}", asset_status="active",
+                           asset_value=Decimal("5000")))
+
+        pump = StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=boto3.client("dynamodbstreams"),
+                          sqs=boto3.client("sqs"), table_name=settings.records_table, dlq_url=dlq,
+                          context_factory=FakeLambdaContext)
+        floor = _median(lambda: aws.dynamodb().get_item(TableName=settings.records_table,
+                                                        Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), 50)
+        rounds = []
+        WRITES.clear()
+        CALLS.clear()
+        while True:
+            records = pump.read()
+            if not records:
+                break
+            started = time.perf_counter()
+            IN_CALLS[0] = 0.0
+            for start in range(0, len(records), STREAM_BATCH_SIZE):
+                response = handler({"Records": records[start:start + STREAM_BATCH_SIZE]}, FakeLambdaContext())
+                assert not response.get("batchItemFailures"), response
+            rounds.append((len(records), time.perf_counter() - started, IN_CALLS[0]))
+        worker_calls = Counter({k: v for k, v in CALLS.items() if not k.startswith("dynamodbstreams.")
+                                and k != "dynamodb.DescribeTable"})
+        derived = _derived_counts(aws.dynamodb(), settings.records_table)
+        assert not CANCELED, "a transaction was cancelled: moto's rollback copy is off, the figures are void"
+
+    sources, source_time, source_calls = rounds[0]
+    outbox = sum(n for n, _, _ in rounds[1:])
+    outbox_time = sum(t for _, t, _ in rounds[1:])
+    versions = sum(derived.values())
+    writes = sum(v for k, v in WRITES.items() if k != "PutEvents entries")
+    print(f"{disbursements} disbursements, {sources} source stream records; moto floor (GetItem) "
+          f"{floor * 1000:.2f} ms\n")
+    print("| measure | value |")
+    print("| --- | --- |")
+    print(f"| source records per second (derive, write, publish inline) | {sources / source_time:.1f} |")
+    print(f"| time per source record / floor | {source_time / sources / floor:.0f}x |")
+    print(f"| worker's own time per source record (outside AWS calls) | "
+          f"{(source_time - source_calls) / sources * 1000:.1f} ms |")
+    print(f"| outbox records per second (already published: one read each) | "
+          f"{outbox / outbox_time if outbox_time else 0:.1f} |")
+    print(f"| derived row versions written | {versions} ({', '.join(f'{k} {v}' for k, v in derived.items())}) |")
+    print(f"| DynamoDB item writes | {writes} ({', '.join(f'{k} {v}' for k, v in sorted(WRITES.items()))}) |")
+    print(f"| item writes per derived row version (its event's outbox and log row included) | "
+          f"{writes / (versions - derived['outgoing_events']):.2f} |")
+    print(f"| item writes per derived row version, every row counted | {writes / versions:.2f} |")
+    calls = ", ".join(f"{k.split('.')[1]} {v / sources:.2f}" for k, v in sorted(worker_calls.items()))
+    print(f"| worker API calls per source record | {sum(worker_calls.values()) / sources:.2f} ({calls}) |")
+
+
+def _derived_counts(dynamodb: Any, table: str) -> Counter[str]:
+    """Version items of the derived tables (one per derived row version)."""
+    found: Counter[str] = Counter()
+    request: dict[str, Any] = {"TableName": table}
+    while True:
+        page = dynamodb.scan(**request)
+        for item in page["Items"]:
+            pk, sk = item["PK"]["S"], item["SK"]["S"]
+            parts = pk.split("#")
+            if len(parts) > 2 and parts[2] in DERIVED_TABLES and sk.startswith("v") and sk != "v0":
+                found[parts[2]] += 1
+        if "LastEvaluatedKey" not in page:
+            return found
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _median(action: Any, rounds: int) -> float:
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)

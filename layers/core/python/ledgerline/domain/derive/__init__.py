@@ -1,0 +1,44 @@
+"""Derivations: what the worker computes from a change of a source record. Pure (no AWS, no clock).
+
+Two kinds:
+- rows of one change (`rows_of_change`): extensions, rebates, write-offs and asset status come
+  from one version of one source record (old image, new image) and are created once, with an
+  id built from that version;
+- per-disbursement state (`recompute`): status and balance statement come from the
+  disbursement and all its payments (the siblings) on a processing date, and are replaced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerline.domain.derive.assets import goods_asset, operation_asset
+from ledgerline.domain.derive.changes import disbursement_changes
+from ledgerline.domain.derive.common import Cause, Row, operation_of
+from ledgerline.domain.derive.recompute import Recomputed, recompute
+
+
+def rows_of_change(
+    table: str, old: dict[str, Any] | None, new: dict[str, Any], change: dict[str, Any] | None, cause: Cause
+) -> list[Row]:
+    """The create-once rows one version of a source record derives."""
+    if table == "disbursements":
+        return disbursement_changes(old, new, change, cause) + goods_asset(old, new, cause)
+    if table == "operations":
+        return operation_asset(old, new, cause)
+    return []
+
+
+def disbursement_of(table: str, record: dict[str, Any]) -> str | None:
+    """The disbursement whose status and statement a change of this record can move."""
+    if table == "disbursements":
+        return record.get("disbursement_id")
+    if table == "payments":
+        if not record.get("disbursement_id"):
+            raise ValueError(f"payment {record.get('payment_id')!r} has no disbursement_id")
+        return record["disbursement_id"]
+    return None  # operations carry money and assets, not installments
+
+
+__all__ = ["Cause", "Recomputed", "Row", "disbursement_of", "operation_of", "recompute",
+           "rows_of_change"]
