@@ -11,7 +11,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from bench.ingest import ROOT  # noqa: F401  (sets sys.path and the environment)
+import bench.common  # noqa: F401  (sets sys.path and the environment)
 
 # List prices, USD (us-east-1, on-demand).
 PRICE_WRU = 0.625 / 1e6

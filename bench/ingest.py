@@ -7,30 +7,17 @@ Run with `make bench`; paste the table into docs/performance.md.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
-    "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
-    "LEDGERLINE_CURSOR_SECRET": "bench-cursor-secret",
-})
-os.environ.pop("AWS_ENDPOINT_URL", None)
+import botocore.client
 
-import warnings  # noqa: E402
-
-import botocore.client  # noqa: E402
-
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+from bench.common import median_seconds
 
 CALLS: Counter[str] = Counter()
 _real_call = botocore.client.BaseClient._make_api_call
@@ -85,7 +72,7 @@ def main(rounds: int = 100) -> None:
             create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
             send(client(), "seed-client")
             send(loan(), "seed-loan")
-            floor = _median(lambda settings=settings: aws.dynamodb().get_item(
+            floor = median_seconds(lambda settings=settings: aws.dynamodb().get_item(
                 TableName=settings.records_table, Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), rounds)
             timings = []
             with counted() as calls:
@@ -102,14 +89,6 @@ def main(rounds: int = 100) -> None:
     print("| --- | --- | --- |")
     print("\n".join(rows))
 
-
-def _median(action: Any, rounds: int) -> float:
-    timings = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typing import Any
 
 import botocore.client  # noqa: E402
 
-from bench.ingest import _median  # also puts the layer on sys.path and sets the environment
+from bench.common import median_seconds
 
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 CALLS: Counter[str] = Counter()
@@ -62,7 +62,7 @@ def main(rounds: int = 50) -> None:
         send(loan(), "loan")
         for i in range(9):  # a disbursement with 10 versions
             send(loan(step="update", bank_ref=f"r{i}"), f"u{i}")
-        floor = _median(lambda: aws.dynamodb().get_item(
+        floor = median_seconds(lambda: aws.dynamodb().get_item(
             TableName=settings.records_table, Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), rounds)
 
         scenarios = {

@@ -14,28 +14,17 @@ Run: `python -m bench.worker [disbursements]` (default 40).
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 import uuid
-import warnings
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
-    "AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR", "LEDGERLINE_EVENT_BUS": "bench-bus",
-})
-os.environ.pop("AWS_ENDPOINT_URL", None)
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+import botocore.client
+import botocore.exceptions
 
-import botocore.client  # noqa: E402
-import botocore.exceptions  # noqa: E402
+from bench.common import median_seconds
 
 WRITES: Counter[str] = Counter()
 CALLS: Counter[str] = Counter()
@@ -149,7 +138,7 @@ def main(disbursements: int = 40) -> None:
         pump = StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=boto3.client("dynamodbstreams"),
                           sqs=boto3.client("sqs"), table_name=settings.records_table, dlq_url=dlq,
                           context_factory=FakeLambdaContext)
-        floor = _median(lambda: aws.dynamodb().get_item(TableName=settings.records_table,
+        floor = median_seconds(lambda: aws.dynamodb().get_item(TableName=settings.records_table,
                                                         Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), 50)
         rounds = []
         WRITES.clear()
@@ -207,15 +196,6 @@ def _derived_counts(dynamodb: Any, table: str) -> Counter[str]:
         if "LastEvaluatedKey" not in page:
             return found
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def _median(action: Any, rounds: int) -> float:
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,14 @@ def _not_found(table: str, record_id: str) -> ProblemError:
     return ProblemError("not-found", f"No record '{record_id}' in table '{table}'.")
 
 
+def _versions(tenant: str, table: str, record_id: str) -> list[dict]:
+    """Every version of a record of the caller's tenant; 404 when there is no such record."""
+    versions = reads.record_versions(tenant, _table(table), record_id)
+    if versions is None:
+        raise _not_found(table, record_id)
+    return versions
+
+
 @router.get("/api/tables", summary="List the readable tables", tags=["read"], responses=answers(TableList))
 def list_tables():
     _tenant()
@@ -107,10 +115,7 @@ def get_history(
     limit: Annotated[int, Query(ge=1, description=f"versions per page, at most {MAX_PAGE}")] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
-    versions = reads.record_versions(_tenant(), _table(table), id)
-    if versions is None:
-        raise _not_found(table, id)
-    entries = temporal.history(versions)
+    entries = temporal.history(_versions(_tenant(), table, id))
     return json_response({"table": table, "id": id, "total_versions": len(entries),
                           "history": entries[offset:offset + min(limit, MAX_PAGE)]})
 
@@ -127,10 +132,7 @@ def get_as_of(
     tenant = _tenant()
     valid_at = _when("date", date)
     known = _when("known_at", known_at) if known_at else format_timestamp(datetime.now(UTC))
-    versions = reads.record_versions(tenant, _table(table), id)
-    if versions is None:
-        raise _not_found(table, id)
-    found = temporal.as_of(versions, valid_at, known)
+    found = temporal.as_of(_versions(tenant, table, id), valid_at, known)
     if found is None:
         raise ProblemError("not-found", f"'{id}' did not exist in '{table}' at {valid_at} "
                                         f"as known at {known}.")
@@ -149,7 +151,5 @@ def get_changes(
     tenant = _tenant()
     low = _when("from", since) if since else None
     high = _when("to", until) if until else None
-    versions = reads.record_versions(tenant, _table(table), id)
-    if versions is None:
-        raise _not_found(table, id)
-    return json_response({"table": table, "id": id, "changes": temporal.changes(versions, low, high)})
+    changes = temporal.changes(_versions(tenant, table, id), low, high)
+    return json_response({"table": table, "id": id, "changes": changes})

@@ -1,0 +1,36 @@
+"""What every benchmark shares: the import path and a fake AWS environment, and the floor timer.
+
+Import this first: it must run before anything creates an AWS client.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR", "LEDGERLINE_CURSOR_SECRET": "bench-cursor-secret",
+    "LEDGERLINE_EVENT_BUS": "bench-bus",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def median_seconds(action: Callable[[], Any], rounds: int) -> float:
+    """Median wall time of `action` over `rounds` runs (the floor the figures are divided by)."""
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
