@@ -318,3 +318,41 @@ def test_an_ingest_only_key_cannot_read(call_ingest, call_tables):
     call_ingest(client())
     status, _, problem = call_tables("/api/tables/clients/C1", scopes="ingest")
     assert status == 403 and problem["type"].endswith("/problems/forbidden")
+
+
+def test_a_client_delete_racing_a_new_disbursement_is_refused_at_commit(call_ingest, tables):
+    """The delete decided while the client had no disbursements must not commit once one links to it."""
+    from ledgerline.domain.category import Ref
+    from ledgerline.domain.envelope import parse_event
+
+    call_ingest(client())
+    event = parse_event(client(step="delete"))
+    target = Ref("clients", "C1")
+    loaded = records.load("t1", "ev_race", target, [])
+    stale = event.category.decide(event.parsed, loaded.current, loaded.refs, loaded.links)
+    assert stale.require_no_links and loaded.links == 0
+
+    assert call_ingest(loan())[0] == 200  # meanwhile a disbursement links to the client
+
+    context = records.EventContext("t1", "ev_race", "key_test", None)
+    with pytest.raises(records.WriteConflict):
+        records.commit(context, stale, target, {"event_id": "ev_race"}, {})
+    _, _, still_there = call_ingest(client(step="update", country="DE"))
+    assert still_there["status"] == "Success"
+
+
+def test_a_payment_racing_the_deletion_of_its_disbursement_is_refused_at_commit(call_ingest):
+    from ledgerline.domain.category import Ref
+    from ledgerline.domain.envelope import parse_event
+
+    seed(call_ingest)
+    event = parse_event(payment())
+    target = Ref("payments", "PM1")
+    loaded = records.load("t1", "ev_race", target, event.category.references(event.parsed, None))
+    stale = event.category.decide(event.parsed, loaded.current, loaded.refs, loaded.links)
+
+    assert call_ingest(loan(step="delete"))[0] == 200  # meanwhile the disbursement goes away
+
+    context = records.EventContext("t1", "ev_race", "key_test", None)
+    with pytest.raises(records.WriteConflict):
+        records.commit(context, stale, target, {"event_id": "ev_race"}, {})
