@@ -356,3 +356,20 @@ def test_a_payment_racing_the_deletion_of_its_disbursement_is_refused_at_commit(
     context = records.EventContext("t1", "ev_race", "key_test", None)
     with pytest.raises(records.WriteConflict):
         records.commit(context, stale, target, {"event_id": "ev_race"}, {})
+
+
+def test_two_payments_racing_for_one_installment_number_cannot_both_commit(call_ingest):
+    from ledgerline.domain.category import Ref
+    from ledgerline.domain.envelope import parse_event
+
+    seed(call_ingest)
+    event = parse_event(payment("PM2"))
+    target = Ref("payments", "PM2")
+    loaded = records.load("t1", "ev_race", target, event.category.references(event.parsed, None))
+    stale = event.category.decide(event.parsed, loaded.current, loaded.refs, loaded.links)
+
+    assert call_ingest(payment("PM1"))[2]["status"] == "Success"  # claims installment 1 first
+
+    context = records.EventContext("t1", "ev_race", "key_test", None)
+    with pytest.raises(records.WriteConflict):
+        records.commit(context, stale, target, {"event_id": "ev_race"}, {})
