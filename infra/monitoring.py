@@ -67,35 +67,48 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
         return alarm
 
+    def alarm_above(
+        self,
+        scope: Construct,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        *,
+        name: str,
+        description: str,
+        threshold: float,
+        periods: int = 1,
+        or_equal: bool = False,
+    ) -> cloudwatch.Alarm:
+        """An alarm when `metric` is above `threshold` for `periods` periods (no data: fine), routed and listed."""
+        operator = (cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD if or_equal
+                    else cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD)
+        return self.add_alarm(metric.create_alarm(
+            scope,
+            construct_id,
+            alarm_name=f"{self._prefix}-{name}",
+            alarm_description=description,
+            threshold=threshold,
+            evaluation_periods=periods,
+            **({"datapoints_to_alarm": periods} if periods > 1 else {}),
+            comparison_operator=operator,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        ))
+
     def watch_function(self, name: str, function: lambda_.IFunction) -> None:
         """Errors and throttles alarms, plus a dashboard row, for one function."""
         errors = function.metric_errors(period=PERIOD, statistic="Sum")
         throttles = function.metric_throttles(period=PERIOD, statistic="Sum")
-        self.add_alarm(
-            errors.create_alarm(
-                self,
-                f"{name.title()}Errors",
-                alarm_name=f"{self._prefix}-{name}-errors",
-                alarm_description=f"The {name} function failed (unhandled error or timeout) "
-                f"{FUNCTION_ERRORS}+ times in 5 minutes. See docs/operations.md#alarms.",
-                threshold=FUNCTION_ERRORS,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self.alarm_above(
+            self, f"{name.title()}Errors", errors, name=f"{name}-errors",
+            description=f"The {name} function failed (unhandled error or timeout) "
+            f"{FUNCTION_ERRORS}+ times in 5 minutes. See docs/operations.md#alarms.",
+            threshold=FUNCTION_ERRORS, or_equal=True,
         )
-        self.add_alarm(
-            throttles.create_alarm(
-                self,
-                f"{name.title()}Throttles",
-                alarm_name=f"{self._prefix}-{name}-throttles",
-                alarm_description=f"Lambda throttled the {name} function (concurrency limit "
-                "reached). See docs/operations.md#alarms.",
-                threshold=FUNCTION_THROTTLES,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self.alarm_above(
+            self, f"{name.title()}Throttles", throttles, name=f"{name}-throttles",
+            description=f"Lambda throttled the {name} function (concurrency limit "
+            "reached). See docs/operations.md#alarms.",
+            threshold=FUNCTION_THROTTLES, or_equal=True,
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
@@ -129,19 +142,11 @@ class Monitoring(Construct):
             label="5XX %",
             period=PERIOD,
         )
-        self.add_alarm(
-            error_rate.create_alarm(
-                self,
-                "Api5xxRate",
-                alarm_name=f"{self._prefix}-api-5xx-rate",
-                alarm_description=f"More than {API_5XX_PERCENT}% of API requests answered 5XX for "
-                "10 minutes. See docs/operations.md#alarms.",
-                threshold=API_5XX_PERCENT,
-                evaluation_periods=2,
-                datapoints_to_alarm=2,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self.alarm_above(
+            self, "Api5xxRate", error_rate, name="api-5xx-rate",
+            description=f"More than {API_5XX_PERCENT}% of API requests answered 5XX for "
+            "10 minutes. See docs/operations.md#alarms.",
+            threshold=API_5XX_PERCENT, periods=2,
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(

@@ -166,45 +166,32 @@ class Worker(Construct):
             ),
         )
 
-        self._alarms(monitoring, prefix)
+        self._alarms(monitoring)
 
-    def _alarms(self, monitoring: Monitoring, prefix: str) -> None:
+    def _alarms(self, monitoring: Monitoring) -> None:
         function = self.function.function
         monitoring.watch_function("worker", function)
         iterator_age = function.metric("IteratorAge", period=PERIOD, statistic="Maximum")
-        monitoring.add_alarm(iterator_age.create_alarm(
-            self, "IteratorAge",
-            alarm_name=f"{prefix}-worker-iterator-age",
-            alarm_description="The stream worker is more than 5 minutes behind the table for 15 minutes: derived "
+        monitoring.alarm_above(
+            self, "IteratorAge", iterator_age, name="worker-iterator-age",
+            description="The stream worker is more than 5 minutes behind the table for 15 minutes: derived "
             "rows and events are late. See docs/operations.md#alarms and docs/derived-data.md.",
-            threshold=ITERATOR_AGE_MS,
-            evaluation_periods=3,
-            datapoints_to_alarm=3,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        ))
+            threshold=ITERATOR_AGE_MS, periods=3,
+        )
         depth = self.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
-        monitoring.add_alarm(depth.create_alarm(
-            self, "DeadLetterDepth",
-            alarm_name=f"{prefix}-worker-dlq-depth",
-            alarm_description="A stream record or a sweep invocation was given up on and waits in the worker's "
+        monitoring.alarm_above(
+            self, "DeadLetterDepth", depth, name="worker-dlq-depth",
+            description="A stream record or a sweep invocation was given up on and waits in the worker's "
             "dead-letter queue with its reason. See docs/operations.md#alarms and docs/derived-data.md.",
             threshold=0,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        ))
+        )
         failed_destinations = function.metric("DestinationDeliveryFailures", period=PERIOD, statistic="Sum")
-        monitoring.add_alarm(failed_destinations.create_alarm(
-            self, "DestinationDeliveryFailures",
-            alarm_name=f"{prefix}-worker-destination-failures",
-            alarm_description="Lambda could not send a failed stream batch to the dead-letter queue: the record "
+        monitoring.alarm_above(
+            self, "DestinationDeliveryFailures", failed_destinations, name="worker-destination-failures",
+            description="Lambda could not send a failed stream batch to the dead-letter queue: the record "
             "is lost to the worker. See docs/operations.md#alarms and docs/derived-data.md.",
             threshold=0,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        ))
+        )
         monitoring.dashboard.add_widgets(
             cloudwatch.GraphWidget(title="worker: stream iterator age (ms)", left=[iterator_age], width=12),
             cloudwatch.GraphWidget(title="worker: dead-letter queue", left=[depth, failed_destinations], width=12),
