@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run sweep test test-fast lint bench synth deploy clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run sweep demo docs test test-fast lint bench synth deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +23,21 @@ run: $(STAMP)
 sweep: $(STAMP)
 	PORT=$(PORT) $(PY) -m local.stream_pump sweep $(if $(DATE),--date $(DATE))
 
-## test: the whole suite (unit, integration, infra, e2e over HTTP), two workers
-test: $(STAMP)
+## demo: a realistic demo book loaded into the running local stack (KEY=the key make run printed)
+demo: $(STAMP)
+	PORT=$(PORT) KEY=$(KEY) PYTHONPATH=layers/core/python $(PY) -m local.demo
+
+## docs: regenerate the payload pages' field summaries and the validator page's examples
+docs: $(STAMP)
+	PYTHONPATH=layers/core/python $(PY) -m tools.payload_docs
+
+# The validator page's browser test drives Debian's chromium (Playwright cannot download its own here).
+$(CHROMIUM):
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+## test: the whole suite (unit, integration, infra, e2e over HTTP and in a browser), two workers
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -n 2 -q
 
 ## test-fast: everything but the infra and e2e tests

@@ -263,6 +263,9 @@ class Api(Construct):
                 _params(headers=("Idempotency-Key",)), request_models={"application/json": ingest_body}
             ),
         )
+        root.add_resource("validate").add_method(
+            "POST", ingest, **self._authorized({}, request_models={"application/json": ingest_body})
+        )
 
         table_list = root.add_resource("api").add_resource("tables")
         table_list.add_method("GET", tables, **self._authorized({}))
@@ -281,12 +284,12 @@ class Api(Construct):
             "GET", tables, **self._authorized(_params(path=record_path, query=("from", "to")))
         )
 
-        # The API description and its rendered docs are public by contract.
+        # The API description, its rendered docs and the validator page are public by contract.
         self.public_methods = [
             root.add_resource(path).add_method(
                 "GET", tables, authorization_type=apigw.AuthorizationType.NONE, request_validator=self.validator
             )
-            for path in ("openapi.json", "docs")
+            for path in ("openapi.json", "docs", "validator")
         ]
 
     def _add_gateway_responses(self, problem_base: str) -> None:
@@ -319,8 +322,8 @@ class Api(Construct):
             nag.acknowledge(
                 method,
                 "AwsSolutions-APIG4",
-                "GET /openapi.json and GET /docs are public by contract: they describe the API and "
-                "return no tenant data.",
+                "GET /openapi.json, GET /docs and GET /validator are public by contract: they describe "
+                "the API and return no tenant data.",
             )
         cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

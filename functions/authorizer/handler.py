@@ -20,7 +20,7 @@ from ledgerline.store.apikeys import find_key
 
 # Routes each scope opens, as (method, resource) in the stage.
 SCOPE_ROUTES = {
-    "ingest": [("POST", "/ingest")],
+    "ingest": [("POST", "/ingest"), ("POST", "/validate")],
     "read": [("GET", "/api/*")],
 }
 

@@ -1,4 +1,4 @@
-"""Lambda for POST /ingest (routes in ledgerline.api.ingest_routes)."""
+"""Lambda for POST /ingest and POST /validate (routes in ledgerline.api.ingest_routes, validate_routes)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api import ingest_routes
+from ledgerline.api import ingest_routes, validate_routes
 from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, metrics, tracer
 
 app = build_resolver()
 app.include_router(ingest_routes.router)
+app.include_router(validate_routes.router)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001"}
+KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001",
+        # tenants of their own for the documented examples and the validator page
+        "docs": "key-docs-0001", "guide": "key-guide-0001", "browser": "key-browser-0001"}
 
 
 def _free_port() -> int:
@@ -33,7 +35,8 @@ def stack() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERLINE_", "POWERTOOLS_"))}
     env.update(PORT=str(port), PYTHONUNBUFFERED="1",
-               LEDGERLINE_API_KEYS=f"acme:{KEYS['acme']},other:{KEYS['other']},reader:{KEYS['reader']}:read")
+               LEDGERLINE_API_KEYS=",".join(f"{tenant}:{key}" + (":read" if tenant == "reader" else "")
+                                            for tenant, key in KEYS.items()))
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output = []

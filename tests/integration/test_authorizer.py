@@ -38,6 +38,8 @@ def test_a_valid_key_is_allowed_with_its_tenant_and_scopes_in_the_context(tables
 @pytest.mark.parametrize("scopes, allowed, denied", [
     (["ingest"], "POST/ingest", "GET/api/tables/clients/C1"),
     (["read"], "GET/api/tables/clients/C1", "POST/ingest"),
+    (["ingest"], "POST/validate", "GET/api/tables"),
+    (["read"], "GET/api/tables", "POST/validate"),
 ])
 def test_the_policy_opens_only_the_routes_of_the_keys_scopes(tables, scopes, allowed, denied):
     clear, _ = create_key("t1", scopes)

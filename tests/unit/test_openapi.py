@@ -44,3 +44,12 @@ def test_the_ingest_body_documents_every_category_and_the_idempotency_key():
         "client", "disbursement", "payment", "operation"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in ingest["parameters"])
     assert json.dumps(ingest).count("problem+json") >= 5
+
+
+def test_validate_takes_the_ingest_body_without_an_idempotency_key():
+    paths = document()["paths"]
+    validate = paths["/validate"]["post"]
+    assert validate["requestBody"] == paths["/ingest"]["post"]["requestBody"]
+    assert not any(p["name"] == "Idempotency-Key" for p in validate.get("parameters", []))
+    answer = validate["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["$ref"].endswith("/ValidateAnswer")

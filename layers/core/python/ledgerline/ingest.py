@@ -1,5 +1,7 @@
 """The ingest use case: validate an event, decide its change, commit it exactly once.
 
+`validate` runs the same steps against the stored data and stops before the commit.
+
 Called by the ingest handler inside Powertools' idempotency guard. Also safe without it:
 the event id is derived from (tenant, Idempotency-Key) and its `ingested_events` row is
 written in the same transaction as the data, so a retry after a crash finds the row and
@@ -14,14 +16,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerline.domain.category import Ref
-from ledgerline.domain.envelope import DEPRECATED_FIELDS, parse_event
+from ledgerline.domain.category import Decision, Ref
+from ledgerline.domain.envelope import DEPRECATED_FIELDS, IngestEvent, parse_event
 from ledgerline.domain.errors import DomainError
 from ledgerline.domain.jsonio import canonical
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store import records
-from ledgerline.store.records import AlreadyIngested, EventContext, WriteConflict
+from ledgerline.store.records import AlreadyIngested, EventContext, Loaded, WriteConflict
 
 
 @dataclass(frozen=True)
@@ -52,16 +54,13 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
         loaded = records.load(request.tenant, request.event_id, target, category.references(parsed, None))
         if loaded.ingested:
             return replayed(loaded.ingested, request)
-        missing = [ref for ref in category.references(parsed, loaded.current) if ref not in loaded.refs]
-        if missing:
-            loaded.refs.update({r: records.record_of(i) for r, i in records.batch_get(request.tenant, missing).items()})
-        decision = category.decide(parsed, loaded.current, loaded.refs, loaded.links)
+        decision = _decide(request.tenant, event, loaded)
         response = {
             "status": decision.outcome,
             "event_id": request.event_id,
             "category": category.name,
             "id": parsed.record_id,
-            "step": parsed.step or ("update" if loaded.current else "create"),
+            "step": _step(event, loaded),
             "version": decision.version,
             "warnings": parsed.warnings,
         }
@@ -100,6 +99,41 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
         f"{category.name} {parsed.record_id} is being changed by many requests at once; retry shortly.",
         retry_after=1,
     )
+
+
+def validate(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Check an event exactly as `ingest` would, against the stored data, and write nothing.
+
+    Returns what ingest would do (`outcome`) or raises the DomainError ingest would raise.
+    """
+    event = parse_event(body)
+    parsed, category = event.parsed, event.category
+    target = Ref(category.table, parsed.record_id)
+    loaded = records.load(tenant, None, target, category.references(parsed, None))
+    decision = _decide(tenant, event, loaded)
+    step = _step(event, loaded)
+    return {
+        "valid": True,
+        "category": category.name,
+        "id": parsed.record_id,
+        "step": step,
+        "outcome": step if decision.outcome == "Success" else "unchanged",
+        "warnings": parsed.warnings,
+    }
+
+
+def _decide(tenant: str, event: IngestEvent, loaded: Loaded) -> Decision:
+    """Load the references the current record points to, then decide the change."""
+    parsed, category = event.parsed, event.category
+    missing = [ref for ref in category.references(parsed, loaded.current) if ref not in loaded.refs]
+    if missing:
+        loaded.refs.update({r: records.record_of(i) for r, i in records.batch_get(tenant, missing).items()})
+    return category.decide(parsed, loaded.current, loaded.refs, loaded.links)
+
+
+def _step(event: IngestEvent, loaded: Loaded) -> str:
+    """The step sent, or for create-or-update payloads the one the stored state implies."""
+    return event.parsed.step or ("update" if loaded.current else "create")
 
 
 def replayed(ingested: dict[str, Any], request: IngestRequest) -> dict[str, Any]:

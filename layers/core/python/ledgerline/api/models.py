@@ -42,6 +42,16 @@ class IngestAnswer(BaseModel):
     warnings: list[Warning]
 
 
+class ValidateAnswer(BaseModel):
+    valid: Literal[True]
+    category: Literal["client", "disbursement", "payment", "operation"]
+    id: str
+    step: Literal["create", "update", "delete"]
+    outcome: Literal["create", "update", "delete", "unchanged"] = Field(
+        description="what POST /ingest would do with this event now")
+    warnings: list[Warning]
+
+
 class TableList(BaseModel):
     tables: list[str]
 

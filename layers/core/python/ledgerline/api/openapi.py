@@ -1,8 +1,9 @@
 """One OpenAPI 3.1 document for the whole API, generated from the routes, plus its Swagger UI.
 
 Powertools generates the paths, parameters and responses from the routers. The body of
-POST /ingest is read and validated by the domain itself (exact decimals, every violation
-listed), so its schema is added here from the same pydantic payload models.
+POST /ingest (and of POST /validate, which takes the same body) is read and validated by the
+domain itself (exact decimals, every violation listed), so its schema is added here from the
+same pydantic payload models.
 """
 
 
@@ -16,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from ledgerline.api import ingest_routes, read_routes
+from ledgerline.api import ingest_routes, read_routes, validate_routes
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
 
 TITLE = "Ledgerline API"
@@ -61,6 +62,7 @@ def _nested_models() -> dict[str, Any]:
 def document() -> dict[str, Any]:
     app = APIGatewayRestResolver(enable_validation=True)
     app.include_router(ingest_routes.router)
+    app.include_router(validate_routes.router)
     app.include_router(read_routes.router)
     schema = app.get_openapi_schema(
         title=TITLE,
@@ -79,6 +81,7 @@ def document() -> dict[str, Any]:
         "description": "1-255 printable ASCII characters; scoped to your tenant, kept at least 24 h",
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     })
+    doc["paths"]["/validate"]["post"]["requestBody"] = _ingest_body()
     doc.setdefault("components", {}).setdefault("schemas", {}).update(_nested_models())
     return doc
 

@@ -19,6 +19,7 @@ class Route:
 
 ROUTES = (
     Route("POST", "/ingest", "ingest"),
+    Route("POST", "/validate", "ingest"),
     Route("GET", "/api/tables", "tables"),
     Route("GET", "/api/tables/{table}", "tables"),
     Route("GET", "/api/tables/{table}/{id}", "tables"),
@@ -27,4 +28,5 @@ ROUTES = (
     Route("GET", "/api/tables/{table}/{id}/changes", "tables"),
     Route("GET", "/openapi.json", "tables", authorized=False),
     Route("GET", "/docs", "tables", authorized=False),
+    Route("GET", "/validator", "tables", authorized=False),
 )

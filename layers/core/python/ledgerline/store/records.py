@@ -110,12 +110,13 @@ def record_of(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return item.get("record", item)
 
 
-def load(tenant: str, event_id: str, target: Ref, refs: Iterable[Ref]) -> Loaded:
-    ingested_ref = Ref(INGESTED_EVENTS, event_id)
-    items = batch_get(tenant, [ingested_ref, target, *refs])
+def load(tenant: str, event_id: str | None, target: Ref, refs: Iterable[Ref]) -> Loaded:
+    """The target, its references and (given an event id) the event's ingested_events row, in one read."""
+    ingested_ref = Ref(INGESTED_EVENTS, event_id) if event_id else None
+    items = batch_get(tenant, [*([ingested_ref] if ingested_ref else []), target, *refs])
     target_item = items.pop(target)
     return Loaded(
-        ingested=items.pop(ingested_ref),
+        ingested=items.pop(ingested_ref) if ingested_ref else None,
         current=record_of(target_item),
         links=int((target_item or {}).get(LINK_COUNTER, 0)),
         refs={ref: record_of(item) for ref, item in items.items()},
