@@ -36,6 +36,28 @@ def test_every_payload_example_is_valid_and_then_accepted_in_page_order(http):
     assert sent >= 15
 
 
+def test_the_changelog_migration_examples_do_what_it_says(http):
+    """Retired categories are refused saying what to send; their replacements are accepted."""
+    def send(event):
+        return http("POST", "/ingest", body=event, key=KEYS["guide"], headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    assert send({"category": "client", "data": {"client_id": "L-1-C", "step": "create", "name": "Grace Hopper",
+                                                "client_type": "individual"}})[0] == 200
+    assert send({"category": "disbursement", "data": {
+        "disbursement_id": "L-1", "step": "create", "kind": "loan", "client_id": "L-1-C", "disbursement_amount": 1700.5,
+        "currency": "EUR", "total_expected_margin": 100, "disbursement_date": "2024-10-20",
+        "maturity_date": "2024-12-20"}})[0] == 200
+    changelog = examples((ROOT / "docs" / "changelog.md").read_text(encoding="utf-8"))
+    assert [event["category"] for _, event in changelog] == ["schedule", "payment", "disbursement"]
+    for _, event in changelog:
+        status, _, answer = send(event)
+        if event["category"] == "schedule":
+            assert status == 422 and answer["type"].endswith("/deprecated-category")
+            assert '"payment"' in answer["detail"] and "installment_number" in answer["detail"]
+        else:
+            assert status == 200 and answer["status"] == "Success", answer
+
+
 def _run(block: str, base: str) -> Any:
     env = {**os.environ, "API": base, "KEY": KEYS["guide"]}
     done = subprocess.run(["bash", "-eu", "-c", block], env=env, cwd=ROOT, capture_output=True, text=True,
