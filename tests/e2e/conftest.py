@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[str]:
+@contextmanager
+def local_stack() -> Iterator[str]:
+    """`python -m local` on a free port, with the test keys; yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERLINE_", "POWERTOOLS_"))}
     env.update(PORT=str(port), PYTHONUNBUFFERED="1",
@@ -62,6 +64,12 @@ def stack() -> Iterator[str]:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[str]:
+    with local_stack() as base:
+        yield base
 
 
 class Http:

@@ -7,15 +7,24 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from local.demo import book
-from tests.e2e.conftest import KEYS, ROOT
+from tests.e2e.conftest import KEYS, ROOT, Http, local_stack
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def demo_stack() -> Iterator[str]:
+    """A stack of its own: the book keeps its stream worker busy for a while, which must not
+    delay the derived rows other tests wait for."""
+    with local_stack() as base:
+        yield base
 
 
 def _demo(stack: str) -> str:
@@ -35,7 +44,8 @@ def _items(http, path: str, until) -> list[dict[str, Any]]:
         time.sleep(0.2)
 
 
-def test_the_demo_book_loads_once_and_shows_a_late_loan_a_write_off_and_an_extension(stack, http):
+def test_the_demo_book_loads_once_and_shows_a_late_loan_a_write_off_and_an_extension(demo_stack):
+    stack, http = demo_stack, Http(demo_stack)
     events = len(book())
     first = _demo(stack)
     assert f"{events} events, {events} Success" in first

@@ -87,7 +87,8 @@ def test_the_ten_minute_path_of_start_here_runs_as_written(stack):
         assert _run(block, stack)["status"] == "Duplicate"  # the same command again is a safe retry
 
     [record, statements, status_rows] = [b for b in blocks if "/api/tables/" in b]
-    assert _run(record, stack)["item"]["disbursement_id"] == "SH-L1"
+    stored = _run(record, stack)
+    assert stored.get("item", {}).get("disbursement_id") == "SH-L1", stored
     statement = _until(statements, stack, lambda a: len(a.get("item", {}).get("statements", [])) == 2)["item"]
     assert [(s["debits"], s["credits"]) for s in statement["statements"]] == [(648, 648), (648, 0)]
     rows = _until(status_rows, stack, lambda a: "overdue" in {i["status"] for i in a.get("items", [])})["items"]
