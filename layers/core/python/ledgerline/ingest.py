@@ -18,6 +18,7 @@ from ledgerline.domain.category import Ref
 from ledgerline.domain.envelope import DEPRECATED_FIELDS, parse_event
 from ledgerline.domain.errors import DomainError
 from ledgerline.domain.jsonio import canonical
+from ledgerline.domain.tables import INGESTED_EVENTS
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store import records
@@ -91,7 +92,7 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
             time.sleep(random.uniform(0, min(0.4, 0.005 * 2**attempt)))
             continue
         except AlreadyIngested:
-            stored = records.batch_get(request.tenant, [Ref(records.INGESTED_EVENTS, request.event_id)])
+            stored = records.batch_get(request.tenant, [Ref(INGESTED_EVENTS, request.event_id)])
             return replayed(next(iter(stored.values())), request)
         count(f"Events{decision.outcome}")
         return response

@@ -34,9 +34,10 @@ import boto3
 from botocore.config import Config
 
 from ledgerline.domain.derive import Cause, Recomputed, disbursement_of, operation_of, recompute, rows_of_change
-from ledgerline.domain.derive.common import DISBURSEMENT_STATUS, Row
+from ledgerline.domain.derive.common import Row
 from ledgerline.domain.derive.recompute import applies_as_of
 from ledgerline.domain.jsonio import dumps
+from ledgerline.domain.tables import DISBURSEMENT_STATUS, DISBURSEMENTS, PAYMENTS, WORKER_INPUTS
 from ledgerline.events.outgoing import Outgoing, outgoing_for
 from ledgerline.events.publish import PublishError, publish
 from ledgerline.observability import count, logger
@@ -44,7 +45,7 @@ from ledgerline.settings import get_settings
 from ledgerline.store import derived
 from ledgerline.store.keys import system_time
 from ledgerline.store.records import AlreadyIngested, WriteConflict, from_attributes
-from ledgerline.store.schema import CURRENT_SK, OUTBOX_SK, SOURCE_TABLES
+from ledgerline.store.schema import CURRENT_SK, OUTBOX_SK
 
 SWEEP_REQUEST = "sweep"  # {"ledgerline": "sweep", "date": "YYYY-MM-DD" (optional)}
 _DEAD_LETTER_MAX_BYTES = 200_000  # SQS takes 256 KiB; the record is left out beyond this
@@ -90,7 +91,7 @@ def handle(record: dict[str, Any], today: date) -> None:
     old = from_attributes(stream["OldImage"]) if stream.get("OldImage") else None
     if keys.get("SK") == OUTBOX_SK and new:
         publish_outbox(new)
-    elif keys.get("SK") == CURRENT_SK and new.get("table") in SOURCE_TABLES:
+    elif keys.get("SK") == CURRENT_SK and new.get("table") in WORKER_INPUTS:
         derive(new, old, today)
     else:  # the event source filter lets nothing else through; say so if it ever does
         logger.warning("stream record ignored", extra={"keys": keys, "event_name": record.get("eventName")})
@@ -155,11 +156,11 @@ def recompute_disbursement(
         payments = derived.payments_of(tenant, disbursement_id)
         stored = statement_item["record"] if statement_item else None
         trigger_table, trigger_record = trigger or (None, None)
-        at_cause = trigger_record if trigger_table == "disbursements" else None
+        at_cause = trigger_record if trigger_table == DISBURSEMENTS else None
         if at_cause is None and applies_as_of(stored, cause) and disbursement["updated_at"] > cause.system_from:
             # changed since the cause: take the version that was current then
-            at_cause = derived.version_as_of(tenant, "disbursements", disbursement_id, cause.system_from)
-        payment = trigger_record if trigger_table == "payments" else None
+            at_cause = derived.version_as_of(tenant, DISBURSEMENTS, disbursement_id, cause.system_from)
+        payment = trigger_record if trigger_table == PAYMENTS else None
         result = recompute(disbursement, payments, stored, today, cause, at_cause, payment)
         if result.status_change is not None and result.status_change.id in done_status_rows:
             result.status_change = None

@@ -26,7 +26,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ledgerline.domain.category import RecordWrite, Ref, changed_fields
-from ledgerline.domain.derive.common import OUTGOING_EVENTS, STATEMENTS, Row
+from ledgerline.domain.derive.common import Row
+from ledgerline.domain.tables import DISBURSEMENTS, OUTBOX, OUTGOING_EVENTS, PAYMENTS, STATEMENTS
 from ledgerline.events.outgoing import Outgoing, log_record
 from ledgerline.settings import get_settings
 from ledgerline.store import aws
@@ -44,7 +45,6 @@ from ledgerline.store.records import (
 from ledgerline.store.schema import BY_DISBURSEMENT, OUTBOX_SK, PK, SK
 
 WORKER = "worker"  # `changed_by` of every derived version
-OUTBOX_TABLE = "outbox"
 DUE_PREFIX = "DUE#"
 SWEEP_SHARDS = 4  # due entries of one day spread over this many partitions
 ATTEMPTS_TTL_SECONDS = 2 * 86_400
@@ -59,13 +59,13 @@ def _table() -> str:
 
 def load_state(tenant: str, disbursement_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Consistent reads of the disbursement's current item and of its statements item (the lock)."""
-    found = batch_get(tenant, [Ref("disbursements", disbursement_id), Ref(STATEMENTS, disbursement_id)])
-    return found[Ref("disbursements", disbursement_id)], found[Ref(STATEMENTS, disbursement_id)]
+    found = batch_get(tenant, [Ref(DISBURSEMENTS, disbursement_id), Ref(STATEMENTS, disbursement_id)])
+    return found[Ref(DISBURSEMENTS, disbursement_id)], found[Ref(STATEMENTS, disbursement_id)]
 
 
 def payments_of(tenant: str, disbursement_id: str) -> list[dict[str, Any]]:
     """Every payment of a disbursement (current records), from its item collection (GSI2)."""
-    return [item["record"] for item in _collection(tenant, disbursement_id, "payments")]
+    return [item["record"] for item in _collection(tenant, disbursement_id, PAYMENTS)]
 
 
 def version_as_of(tenant: str, table: str, record_id: str, system_time: str) -> dict[str, Any] | None:
@@ -136,7 +136,7 @@ def commit(items: list[dict[str, Any]], already_done_index: int | None = None) -
 
 
 def outbox_key(tenant: str, event_id: str) -> dict[str, dict[str, str]]:
-    return {PK: {"S": record_pk(tenant, OUTBOX_TABLE, event_id)}, SK: {"S": OUTBOX_SK}}
+    return {PK: {"S": record_pk(tenant, OUTBOX, event_id)}, SK: {"S": OUTBOX_SK}}
 
 
 def outbox_put(event: Outgoing, now: str) -> dict[str, Any]:
