@@ -274,7 +274,7 @@ def test_crash_after_commit_is_answered_from_the_stored_event_on_retry(call_inge
 
 
 def test_storage_error_mid_request_is_a_500_problem_and_writes_nothing(call_ingest, tables, monkeypatch):
-    from ledgerline.store import aws
+    from ledgerline import aws
 
     real_client = aws.dynamodb()
     before = keys_of(tables)

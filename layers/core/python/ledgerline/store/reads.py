@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledgerline import aws
 from ledgerline.domain.tables import TABLES
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 from ledgerline.store.keys import current_key, record_pk
 from ledgerline.store.records import from_attributes, to_attributes
 from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, LIST_BY_TABLE

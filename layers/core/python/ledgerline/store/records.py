@@ -18,10 +18,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ledgerline import aws
 from ledgerline.domain.category import Decision, RecordWrite, Ref
 from ledgerline.domain.tables import CLIENTS, INGESTED_EVENTS
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 from ledgerline.store.keys import (
     INDEX_ATTRIBUTES,
     current_key,
