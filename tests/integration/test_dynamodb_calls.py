@@ -41,3 +41,16 @@ def test_a_replay_costs_one_conditional_put(call_ingest, dynamodb_calls):
     assert call_ingest(client(), key="seed")[2]["status"] == "Duplicate"
 
     assert dynamodb_calls == Counter({"PutItem": 1})
+
+
+def test_a_validation_costs_one_read_and_writes_nothing(call_ingest, dynamodb_calls):
+    from functions.ingest.handler import handler
+    from tests.builders import FakeLambdaContext, api_event
+
+    call_ingest(client(), key="seed")
+    dynamodb_calls.clear()
+
+    response = handler(api_event("POST", "/validate", body=loan()), FakeLambdaContext())
+
+    assert response["statusCode"] == 200
+    assert dynamodb_calls == Counter({"BatchGetItem": 1})
