@@ -140,7 +140,7 @@ def _readable(item: dict[str, Any]) -> dict[str, Any] | None:
         decoded = from_attributes(item)
         if not isinstance(decoded.get("record"), dict) or not _plain_json(decoded["record"]):
             raise ValueError("record is not a JSON object of plain values")
-        if decoded.get("SK") != "v0":  # a version: history and as-of need its times
+        if decoded.get("SK", "v0") != "v0":  # a version: history and as-of need its times
             int(decoded["version"])
             parse_when(decoded["valid_from"])
             parse_when(decoded["system_from"])
