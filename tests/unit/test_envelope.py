@@ -1,4 +1,4 @@
-"""The ingest envelope {"category", "data", "effective_at"} (CONTRACT section 2, 1 "unknown fields")."""
+"""The ingest envelope {"category", "data", "effective_at"} (docs/contract.md: sending events, unknown fields)."""
 
 from __future__ import annotations
 

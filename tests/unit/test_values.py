@@ -1,4 +1,4 @@
-"""Field types shared by every category (CONTRACT section 1): ids, dates, money, codes, text, info.
+"""Field types shared by every category (docs/ingest.md, field types): ids, dates, money, codes, text, info.
 
 Each test reads Given / When / Then: the input, the call, and the stable error code (or the
 normalised value) partners are promised.
