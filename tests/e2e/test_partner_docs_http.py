@@ -99,6 +99,19 @@ def test_the_ten_minute_path_of_start_here_runs_as_written(stack):
     assert problem["status"] == 409 and "from paid to expected" in problem["detail"]
 
 
+def test_validate_over_http_needs_a_key_with_the_ingest_scope(http):
+    event = {"category": "client", "data": {"client_id": "V-1", "step": "create", "name": "Ada",
+                                            "client_type": "individual"}}
+    status, headers, problem = http("POST", "/validate", body=event, key=None)
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+    status, _, problem = http("POST", "/validate", body=event, key=KEYS["reader"])
+    assert status == 403 and problem["type"].endswith("/forbidden")
+    status, _, answer = http("POST", "/validate", body=event, key=KEYS["guide"],
+                             headers={"Idempotency-Key": "ignored"})
+    assert status == 200 and answer["outcome"] == "create"
+    assert http("GET", "/api/tables/clients/V-1", key=KEYS["guide"])[0] == 404
+
+
 def test_the_validator_page_needs_no_key_and_loads_nothing_from_elsewhere(stack):
     import urllib.request
 

@@ -161,6 +161,9 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         event = operation(disbursement_id=draw(st.sampled_from([*LOAN_IDS, None])))
     if draw(st.booleans()) and draw(st.booleans()):  # about one event in four is malformed
         event = {**event, "data": {**event["data"], **draw(st.sampled_from(BREAKAGES))}}
+    if draw(st.integers(0, 14)) == 0:  # a broken envelope
+        event = draw(st.sampled_from([{**event, "category": "loan"}, {**event, "source": "bank"},
+                                      {"category": event["category"]}, {**event, "data": []}]))
     if draw(st.integers(0, 9)) == 0:
         event = {**event, "effective_at": draw(st.sampled_from(["2024-12-01", "2024-12-01T10:00:00", "yesterday"]))}
     return event
