@@ -36,6 +36,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ledgerline import aws
+from ledgerline import settings as env
 from ledgerline.settings import get_settings
 from ledgerline.store import apikeys
 
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 @contextmanager
 def aws_target(table: str, endpoint_url: str | None, region: str | None) -> Iterator[None]:
     """Point ledgerline's settings and cached clients at this table and endpoint, then restore."""
-    overrides = {"LEDGERLINE_TABLE": table}
+    overrides = {env.TABLE: table}
     if region:
         overrides["AWS_DEFAULT_REGION"] = region
     if endpoint_url:
@@ -229,7 +230,7 @@ COMMANDS = {"create": create, "list": list_keys, "revoke": revoke}
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    table = args.table or os.environ.get("LEDGERLINE_TABLE")
+    table = args.table or os.environ.get(env.TABLE)
     if not table:
         print("error: --table (or $LEDGERLINE_TABLE) is required: the stack output RecordsTableName", file=sys.stderr)
         return 2

@@ -45,7 +45,7 @@ IDEMPOTENCY = IdempotencyConfig(
 @lru_cache(maxsize=1)
 def _idempotent_ingest() -> Callable[..., dict[str, Any]]:
     """Built on first use so no AWS client exists at import time."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
                          key_prefix="ingest")
