@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledgerline.domain.errors import DomainError, Violation, conflict, validation_error
 
-STEPS = ("create", "update", "delete")
 # Fields that describe the change rather than the record: stored on the version, never merged.
 CHANGE_FIELDS = ("change_date", "change_reason")
 _PYDANTIC_CODES = {
