@@ -178,8 +178,8 @@ class LedgerlineStack(Stack):
         # -- outputs (the admin CLI and docs/operations.md use these) -------------------------
         for name, value, description in (
             ("ApiUrl", api.stage.url_for_path("/"), "Base URL of the partner API"),
-            ("UsagePlanId", api.usage_plan.usage_plan_id, "python -m ledgerline.admin create --usage-plan-id"),
-            ("RecordsTableName", records.table_name, "python -m ledgerline.admin --table"),
+            ("UsagePlanId", api.usage_plan.usage_plan_id, "python -m tools.admin create --usage-plan-id"),
+            ("RecordsTableName", records.table_name, "python -m tools.admin --table"),
             ("IdempotencyTableName", idempotency.table_name, "Powertools idempotency table"),
             ("CursorSecretArn", storage.cursor_secret.secret_arn, "Cursor-signing key (rotate: docs/operations.md)"),
             ("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe on-call here"),

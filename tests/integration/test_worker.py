@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from ledgerline.events.outgoing import event_id
-from ledgerline.events.schemas import validate_detail
 from ledgerline.store import records
 from tests.builders import client, loan, operation, payment, purchase
+from tools.event_schemas import validate_detail
 
 TABLE = "ledgerline-records-test"
 

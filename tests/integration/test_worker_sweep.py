@@ -10,9 +10,9 @@ import botocore.client
 import pytest
 
 from ledgerline import worker
-from ledgerline.events.schemas import validate_detail
 from ledgerline.store import derived, records
 from tests.builders import FakeLambdaContext, client, loan, payment
+from tools.event_schemas import validate_detail
 
 TABLE = "ledgerline-records-test"
 DUE = date(2099, 1, 10)  # a Saturday, far enough ahead to be "not yet due" in real time
