@@ -15,16 +15,11 @@ from ledgerline.domain.category import GuardWrite, Ref
 from ledgerline.domain.client import CLIENT
 from ledgerline.domain.disbursement import DISBURSEMENT
 from ledgerline.domain.payment import PAYMENT
+from tests.builders import OMIT
+from tests.builders import payment_data as payment
 from tests.unit.world import World, pairs, refused
 
 D = Decimal
-OMIT = ...  # as a builder field value: leave the field out
-
-
-def payment(payment_id: str = "PM1", status: str = "expected", **fields: Any) -> dict[str, Any]:
-    data = {"payment_id": payment_id, "disbursement_id": "D1", "status": status, "amount": D("850.25"),
-            "currency": "EUR", "due_date": "2024-11-20", "installment_number": 1}
-    return {k: v for k, v in (data | fields).items() if v is not ...}
 
 
 def move(payment_id: str, status: str, **fields: Any) -> dict[str, Any]:
