@@ -26,7 +26,7 @@ CDK_ENV := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
 # Extra CLI arguments, e.g. make deploy STAGE=prod ... CDK_ARGS="--require-approval never"
 CDK_ARGS ?=
 
-.PHONY: cdk-deps synth diff deploy destroy bootstrap
+.PHONY: cdk-deps synth diff deploy destroy bootstrap lock
 
 ## cdk-deps: the .venv with requirements-dev.txt (aws-cdk-lib, constructs, cdk-nag, cfn-lint)
 cdk-deps: $(STAMP)
@@ -52,3 +52,9 @@ deploy: cdk-deps
 ## destroy: delete STAGE's stack (the records table and log groups stay: docs/operations.md)
 destroy: cdk-deps
 	$(CDK_ENV) $(CDK) destroy $(STACK) --output $(CDK_OUTDIR) --no-notices $(CDK_ARGS)
+
+## lock: re-resolve requirements.lock (every runtime dependency, with hashes) for Lambda: cp313, manylinux aarch64
+lock: cdk-deps
+	$(VENV)/bin/uv pip compile requirements.txt --quiet --generate-hashes \
+		--python-platform aarch64-manylinux2014 --python-version 3.13 \
+		--custom-compile-command "make lock" --output-file requirements.lock
