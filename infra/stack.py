@@ -144,8 +144,7 @@ class LedgerlineStack(Stack):
             "Api",
             config=config,
             authorizer_function=authorizer.function,
-            ingest_function=ingest.function,
-            tables_function=tables.function,
+            route_functions={"ingest": ingest.function, "tables": tables.function},
         )
         # A web ACL in front of the stage (prod by default): infra/waf.py.
         self.firewall = ApiFirewall(self, "Firewall", config=config, stage=api.stage) if config.web_acl else None
