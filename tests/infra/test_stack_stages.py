@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def test_prod_ignores_the_account_of_the_shell_credentials():
 
 
 def test_app_exits_with_one_line_naming_what_is_missing():
-    environ = {"PATH": "/usr/bin:/bin", "LEDGERLINE_STAGE": "prod", "LEDGERLINE_REGION": "eu-west-1",
+    environ = {"PATH": os.environ["PATH"], "LEDGERLINE_STAGE": "prod", "LEDGERLINE_REGION": "eu-west-1",
                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environ, capture_output=True, text=True,
                             check=False)
