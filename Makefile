@@ -7,7 +7,7 @@ PORT ?= 3000
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run sweep demo docs test test-fast lint bench synth deploy clean
+.PHONY: run sweep demo docs test test-fast lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,12 +47,13 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-## bench: calls, time and cost per event, per read and per derived row (figures in docs/performance.md)
+## bench: calls, time and cost per event, per read and per derived row; handler import ratios (docs/performance.md)
 bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.reads
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
+	$(PY) -m bench.cold_start
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
