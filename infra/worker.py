@@ -37,10 +37,11 @@ from infra.monitoring import PERIOD, Monitoring
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS
 
 # What the worker does on the records table: consistent reads of a disbursement's state
-# (BatchGetItem), its payments (Query on GSI2), the sweep's due queue (Query) and published
-# checks (GetItem); TransactWriteItems of derived rows, outbox items and due entries, which IAM
-# authorises as Put, Update, Delete and ConditionCheck; single Put/Delete for the sweep's
-# watermark and stale due entries. No Scan, no BatchWriteItem.
+# (BatchGetItem), its payments (Query on GSI2), the sweep's due queue (Query) and watermark
+# (GetItem); TransactWriteItems of a statement with its status row, event rows and due entries,
+# which IAM authorises as Put, Update, Delete and ConditionCheck; single conditional Puts of the
+# rows of one change and their event rows, Put/Delete for the sweep's watermark and stale due
+# entries. No Scan, no BatchWriteItem.
 WORKER_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 WORKER_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                         "dynamodb:ConditionCheckItem")

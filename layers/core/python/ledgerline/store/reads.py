@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledgerline import aws
-from ledgerline.domain.tables import TABLES
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import current_key, record_pk
 from ledgerline.store.records import from_attributes, to_attributes
@@ -101,10 +100,23 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
     if current is None:
         return None
     versions = [item for item in found if item["SK"] != "v0"]
-    if not versions and not TABLES[table].version_items:
-        # An ingested event is immutable: its single version lives in its current item.
-        versions = [{**current, "previous_version": None, "changed_by": current["record"].get("key_id"),
-                     "changes": sorted(k for k in current["record"] if k not in ("version", "created_at", "updated_at")),
-                     "deleted": False, "valid_from": current["record"]["created_at"],
-                     "system_from": current["record"]["created_at"]}]
+    if not versions:  # a record written once: its one item is its version 1
+        versions = [only_version(current)]
     return sorted(versions, key=lambda v: v["version"])
+
+
+def only_version(current: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 of a record whose current item is its only item (`records.once_item`).
+
+    What the version says is stored beside the record; an ingested event tells it in its record
+    (created_at, key_id, event_id)."""
+    record = current["record"]
+    return {
+        "version": 1, "previous_version": None, "record": record,
+        "valid_from": current.get("valid_from") or record["created_at"],
+        "system_from": current.get("system_from") or record["created_at"],
+        "changed_by": current.get("changed_by") or record.get("key_id"),
+        "event_id": current.get("event_id") or record.get("event_id"),
+        "changes": sorted(k for k in record if k not in ("version", "created_at", "updated_at")),
+        "deleted": bool(record.get("deleted")),
+    }
