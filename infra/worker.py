@@ -34,6 +34,7 @@ from infra.config import DeployConfig
 from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
+from infra.sizing import FUNCTION_MEMORY_MB
 from ledgerline import settings as env
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS
 
@@ -106,8 +107,8 @@ class Worker(Construct):
                 env.EVENT_BUS: self.bus.event_bus_name,
                 env.WORKER_DLQ_URL: self.dead_letters.queue_url,
             },
-            # Small records, one transaction each: I/O-bound; 512 MB is ample.
-            memory_size=512,
+            # Small records, waiting on DynamoDB and EventBridge most of the time (infra/sizing.py).
+            memory_size=FUNCTION_MEMORY_MB["worker"],
             # A stream batch of 100 takes seconds; the sweep stops itself 20 s before the end.
             timeout=Duration.minutes(5),
         )

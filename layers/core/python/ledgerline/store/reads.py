@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerline import aws
+from ledgerline.domain.tables import TABLES
 from ledgerline.domain.values import parse_when
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
@@ -49,6 +50,13 @@ def list_records(
     client_id: str | None = None,
 ) -> Page:
     """A page of current records in (updated_at, id) order, from the index that fits the filters."""
+    filters = {"disbursement_id": disbursement_id, "client_id": client_id}
+    own_id = filters.get(TABLES[table].id_field)
+    if own_id is not None:  # the filter names one record: read it by its key, no index
+        record = None if start_key else get_record(tenant, table, own_id)
+        wanted = record is not None and all(record.get(k) == v for k, v in filters.items() if v is not None) \
+            and (updated_since is None or record["updated_at"] >= updated_since)
+        return Page([record] if wanted else [], None)
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     if disbursement_id or client_id:

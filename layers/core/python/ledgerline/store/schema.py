@@ -34,11 +34,15 @@ INDEX_OF_FILTER = {Filter.DISBURSEMENT: BY_DISBURSEMENT, Filter.CLIENT: BY_CLIEN
 
 
 def indexes_of(table: str) -> tuple[Index, ...]:
-    """The indexes a readable table's current items are listed on."""
+    """The indexes a readable table's current items are listed on.
+
+    A filter on the table's own id field (`disbursement_id` on disbursements and statements,
+    `client_id` on clients) names one record, read by its key (`store.reads.list_records`): no
+    index copy is written for it."""
     entry = TABLES[table]
     if not entry.readable:
         return ()
-    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters))
+    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
 
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
