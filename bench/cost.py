@@ -58,6 +58,7 @@ os.environ.update({"POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_METRICS_DISABLED"
 import botocore.client  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
+from bench.units import FOUR_KB, KB, index_writes, item_size, units  # noqa: E402
 from infra.sizing import FUNCTION_MEMORY_MB  # noqa: E402
 
 # List prices, USD (us-east-1, on-demand).
@@ -89,35 +90,6 @@ PLATFORM_LOG_BYTES = 700  # Lambda's JSON platform.start and platform.report lin
 XRAY_SAMPLED = 0.05  # default sampling: 1 request a second, then 5 %
 ITEM_OVERHEAD_BYTES = 100  # DynamoDB storage overhead per item and per index copy
 
-KB, FOUR_KB = 1024, 4096
-
-
-# -- item sizes -----------------------------------------------------------------------------
-
-
-def attribute_size(value: dict[str, Any]) -> int:
-    """DynamoDB's size of one attribute value (names counted by the caller)."""
-    kind, inner = next(iter(value.items()))
-    if kind == "S":
-        return len(inner.encode("utf-8"))
-    if kind == "N":
-        digits = len(str(Decimal(inner)).replace("-", "").replace(".", "").lstrip("0")) or 1
-        return math.ceil(digits / 2) + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in inner.items())
-    if kind == "L":
-        return 3 + sum(attribute_size(v) + 1 for v in inner)
-    return len(str(inner))
-
-
-def item_size(item: dict[str, Any] | None) -> int:
-    return sum(len(name.encode()) + attribute_size(value) for name, value in (item or {}).items())
-
-
-def units(size: int, block: int) -> int:
-    return max(1, math.ceil(size / block))
 
 
 # -- the meter ------------------------------------------------------------------------------
@@ -239,7 +211,7 @@ class Meter:
             usage.wru[(label, "table")] += factor * units(max(item_size(old), item_size(new)), KB)
             if table == self.records_table:
                 for index in self.indexes:
-                    written = _index_writes(index, old, new)
+                    written = index_writes(index, old, new)
                     if written:
                         usage.wru[(label, index.name)] += written
         return response
@@ -275,22 +247,6 @@ class Meter:
         if pk.startswith("T#"):
             return pk.split("#")[2]
         return {"DUE": "sweep due queue", "SWEEP": "sweep watermark", "K": "api keys"}.get(pk.split("#")[0], pk)
-
-
-def _index_writes(index: Any, old: dict[str, Any] | None, new: dict[str, Any] | None) -> int:
-    """Write units of one index for one base write (projection ALL: the index copy is the item)."""
-
-    def keys(item: dict[str, Any] | None) -> tuple[Any, Any] | None:
-        if item and index.partition_key in item and index.sort_key in item:
-            return item[index.partition_key], item[index.sort_key]
-        return None
-
-    before, after = keys(old), keys(new)
-    if before is None and after is None:
-        return 0
-    if before == after:
-        return units(item_size(new), KB) if old != new else 0
-    return (units(item_size(old), KB) if before else 0) + (units(item_size(new), KB) if after else 0)
 
 
 class _CountingStream(io.TextIOBase):
