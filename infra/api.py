@@ -281,13 +281,15 @@ class Api(Construct):
             "GET", tables, **self._authorized(_params(path=record_path, query=("from", "to")))
         )
 
-        # The API description and its rendered docs are public by contract.
-        self.public_methods = [
-            root.add_resource(path).add_method(
-                "GET", tables, authorization_type=apigw.AuthorizationType.NONE, request_validator=self.validator
+        # The API description, its rendered docs and the ingest JSON Schemas are public by contract.
+        public = {"authorization_type": apigw.AuthorizationType.NONE, "request_validator": self.validator}
+        self.public_methods = [root.add_resource(path).add_method("GET", tables, **public)
+                               for path in ("openapi.json", "docs")]
+        self.public_methods.append(
+            root.add_resource("schemas").add_resource("ingest").add_resource("{file}").add_method(
+                "GET", tables, request_parameters=_params(path=("file",)), **public
             )
-            for path in ("openapi.json", "docs")
-        ]
+        )
 
     def _add_gateway_responses(self, problem_base: str) -> None:
         for problem in GATEWAY_PROBLEMS:
@@ -319,8 +321,8 @@ class Api(Construct):
             nag.acknowledge(
                 method,
                 "AwsSolutions-APIG4",
-                "GET /openapi.json and GET /docs are public by contract: they describe the API and "
-                "return no tenant data.",
+                "GET /openapi.json, GET /docs and GET /schemas/ingest/{file} are public by contract: "
+                "they describe the API and return no tenant data.",
             )
         cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

@@ -1,60 +1,51 @@
-"""One OpenAPI 3.1 document for the whole API, generated from the routes, plus its Swagger UI.
+"""One OpenAPI 3.1 document for the whole API, generated from the routes, plus its Swagger UI
+and the published JSON Schemas of the ingest payloads.
 
 Powertools generates the paths, parameters and responses from the routers. The body of
 POST /ingest is read and validated by the domain itself (exact decimals, every violation
-listed), so its schema is added here from the same pydantic payload models.
+listed), so its schema is added here from the same pydantic payload models (ingest_schemas).
 """
 
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.compat import model_json
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from ledgerline.api import ingest_routes, read_routes
+from ledgerline.api.ingest_schemas import category_schema, event_name, event_schemas, rebase
+from ledgerline.api.models import Problem
+from ledgerline.api.problems import PROBLEM_JSON, ProblemError
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
+from ledgerline.store.reads import READABLE_TABLES
 
 TITLE = "Ledgerline API"
 VERSION = "1.0.0"
 router = APIGatewayRouter()
 
 
-def _ingest_body() -> dict[str, Any]:
-    variants = []
-    for name, category in CATEGORIES.items():
-        payload = category.model.model_json_schema(mode="validation", ref_template="#/components/schemas/{model}")
-        payload.pop("$defs", None)
-        variants.append({
-            "type": "object",
-            "title": f"{name} event",
-            "required": ["category", "data"],
-            "additionalProperties": False,
-            "properties": {
-                "category": {"const": name},
-                "data": payload,
-                "effective_at": {"type": "string", "description": "ISO 8601 date or timestamp: valid time"},
-            },
-        })
+COMPONENTS = "#/components/schemas/"
+
+
+def ingest_body() -> dict[str, Any]:
+    """The body of POST /ingest: one of the four category events, discriminated by `category`."""
     return {
         "required": True,
-        "description": "One event. Retired categories (" + ", ".join(RETIRED) + ") are refused with "
-                       "deprecated-category.",
-        "content": {"application/json": {"schema": {"oneOf": variants}}},
+        "description": "One event. Each category's `data` is also published as a JSON Schema at "
+                       "/schemas/ingest/{category}.json. Retired categories (" + ", ".join(RETIRED) + ") are "
+                       "refused with deprecated-category.",
+        "content": {"application/json": {"schema": {
+            "oneOf": [{"$ref": COMPONENTS + event_name(name)} for name in CATEGORIES],
+            "discriminator": {"propertyName": "category",
+                              "mapping": {name: COMPONENTS + event_name(name) for name in CATEGORIES}},
+        }}},
     }
-
-
-def _nested_models() -> dict[str, Any]:
-    """Component schemas the payload models refer to (e.g. PurchaseClient)."""
-    found: dict[str, Any] = {}
-    for category in CATEGORIES.values():
-        schema = category.model.model_json_schema(mode="validation", ref_template="#/components/schemas/{model}")
-        found.update(schema.get("$defs", {}))
-    return found
 
 
 @lru_cache(maxsize=1)
@@ -62,6 +53,7 @@ def document() -> dict[str, Any]:
     app = APIGatewayRestResolver(enable_validation=True)
     app.include_router(ingest_routes.router)
     app.include_router(read_routes.router)
+    app.include_router(router)
     schema = app.get_openapi_schema(
         title=TITLE,
         version=VERSION,
@@ -73,18 +65,49 @@ def document() -> dict[str, Any]:
     )
     doc = json.loads(model_json(schema, by_alias=True, exclude_none=True))
     ingest = doc["paths"]["/ingest"]["post"]
-    ingest["requestBody"] = _ingest_body()
+    ingest["requestBody"] = ingest_body()
     ingest.setdefault("parameters", []).append({
         "name": "Idempotency-Key", "in": "header", "required": True,
         "description": "1-255 printable ASCII characters; scoped to your tenant, kept at least 24 h",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     })
-    doc.setdefault("components", {}).setdefault("schemas", {}).update(_nested_models())
+    doc.setdefault("components", {}).setdefault("schemas", {}).update(rebase(event_schemas(), COMPONENTS))
+    for path, operations in doc["paths"].items():
+        for operation in operations.values():
+            # Bad parameters are answered 400 problems (api.http), never Powertools' default 422.
+            if "HTTPValidationError" in json.dumps(operation["responses"].get("422", {})):
+                del operation["responses"]["422"]
+            for parameter in operation.get("parameters", ()):
+                if parameter["name"] == "table" and parameter["in"] == "path":
+                    parameter["schema"]["enum"] = list(READABLE_TABLES)
+        if path.startswith("/schemas/"):
+            operations["get"]["security"] = []  # public, like the document itself
+            operations["get"]["parameters"][0]["schema"]["enum"] = list(CATEGORIES)
+    for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):  # Powertools' own
+        doc["components"]["schemas"].pop(unused, None)
     return doc
 
 
 def document_json() -> str:
     return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+
+
+@router.get(
+    "/schemas/ingest/<category>.json",
+    summary="JSON Schema of a category's payload",
+    description="The JSON Schema (draft 2020-12) of `data` in a POST /ingest event of this category, generated "
+                "from the models that validate it. No API key needed.",
+    tags=["ingest"],
+    responses={
+        200: {"description": "the JSON Schema", "content": {"application/json": {"schema": {"type": "object"}}}},
+        **{status: {"description": description, "content": {PROBLEM_JSON: {"model": Problem}}}
+           for status, description in ((404, "no such category"), (429, "rate limited"), (500, "unexpected error"))},
+    },
+)
+def ingest_schema(category: Annotated[str, Path(description="client, disbursement, payment or operation")]):
+    if category not in CATEGORIES:
+        raise ProblemError("not-found", f"No schema for category '{category}'.", categories=list(CATEGORIES))
+    return Response(status_code=200, content_type="application/json", body=schema_json(category))
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -108,3 +131,18 @@ def swagger_ui():
         False,
     )
     return Response(status_code=200, content_type="text/html", body=html)
+
+
+def schema_json(category: str) -> str:
+    return json.dumps(category_schema(category), indent=2) + "\n"
+
+
+if __name__ == "__main__":  # make api-docs: rewrite the committed document and schemas
+    import sys
+    from pathlib import Path as FilePath
+
+    document_path, schemas_dir = FilePath(sys.argv[1]), FilePath(sys.argv[2])
+    document_path.write_text(document_json(), encoding="utf-8")
+    schemas_dir.mkdir(parents=True, exist_ok=True)
+    for name in CATEGORIES:
+        (schemas_dir / f"{name}.json").write_text(schema_json(name), encoding="utf-8")

@@ -27,4 +27,6 @@ ROUTES = (
     Route("GET", "/api/tables/{table}/{id}/changes", "tables"),
     Route("GET", "/openapi.json", "tables", authorized=False),
     Route("GET", "/docs", "tables", authorized=False),
+    # API Gateway path parameters are whole segments: `{file}` is `<category>.json`.
+    Route("GET", "/schemas/ingest/{file}", "tables", authorized=False),
 )
