@@ -48,6 +48,48 @@ def ingest_body() -> dict[str, Any]:
     }
 
 
+# Read parameters that take an id or a date: the handlers read them as text and answer 400
+# (dates) or 404 (ids, tables) for anything else, so the document can say what is valid.
+_PARAMETER_SCHEMAS = {
+    "id": {"$ref": COMPONENTS + "Id"},
+    "disbursement_id": {"$ref": COMPONENTS + "Id"},
+    "client_id": {"$ref": COMPONENTS + "Id"},
+    "date": {"$ref": COMPONENTS + "Date"},
+    "known_at": {"$ref": COMPONENTS + "Date"},
+    "updated_since": {"$ref": COMPONENTS + "Date"},
+    "from": {"$ref": COMPONENTS + "Date"},
+    "to": {"$ref": COMPONENTS + "Date"},
+}
+
+
+def _type_parameter(parameter: dict[str, Any]) -> None:
+    if parameter["name"] == "table" and parameter["in"] == "path":
+        parameter["schema"]["enum"] = list(READABLE_TABLES)
+    elif parameter["name"] in _PARAMETER_SCHEMAS and parameter["in"] in ("path", "query"):
+        parameter["schema"] = {**_PARAMETER_SCHEMAS[parameter["name"]], "description": parameter["description"]}
+
+
+def _ingest_links(paths: dict[str, Any]) -> dict[str, Any]:
+    """From a stored event to its record (table = category + "s") and to events that link to it."""
+    record = {"path.table": "{$request.body#/category}s", "path.id": "$response.body#/id"}
+    reads = {
+        "Record": ("/api/tables/{table}/{id}", record, "the record just written"),
+        "History": ("/api/tables/{table}/{id}/history", record, "its versions"),
+        "Changes": ("/api/tables/{table}/{id}/changes", record, "its per-field changes"),
+        "AsOf": ("/api/tables/{table}/{id}/as-of/{date}", {**record, "path.date": "$request.body#/effective_at"},
+                 "the record as of the event's valid time"),
+    }
+    links = {name: {"operationId": paths[path]["get"]["operationId"], "parameters": parameters,
+                    "description": description} for name, (path, parameters, description) in reads.items()}
+    ingest = paths["/ingest"]["post"]["operationId"]
+    for field in ("client_id", "disbursement_id"):
+        links[f"LinkBy{field.split('_')[0].capitalize()}"] = {
+            "operationId": ingest, "requestBody": {"data": {field: "$response.body#/id"}},
+            "description": f"another event whose data.{field} is the id just written",
+        }
+    return links
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     app = APIGatewayRestResolver(enable_validation=True)
@@ -78,11 +120,11 @@ def document() -> dict[str, Any]:
             if "HTTPValidationError" in json.dumps(operation["responses"].get("422", {})):
                 del operation["responses"]["422"]
             for parameter in operation.get("parameters", ()):
-                if parameter["name"] == "table" and parameter["in"] == "path":
-                    parameter["schema"]["enum"] = list(READABLE_TABLES)
+                _type_parameter(parameter)
         if path.startswith("/schemas/"):
             operations["get"]["security"] = []  # public, like the document itself
             operations["get"]["parameters"][0]["schema"]["enum"] = list(CATEGORIES)
+    ingest["responses"]["200"]["links"] = _ingest_links(doc["paths"])
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):  # Powertools' own
         doc["components"]["schemas"].pop(unused, None)
     return doc
