@@ -73,3 +73,48 @@ def test_after_an_ingest_only_the_source_record_reaches_the_worker(call_ingest, 
     assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in delivered] == ["T#t1#disbursements#D1"]
     assert delivered[0]["eventSourceARN"].startswith("arn:aws:dynamodb:") and "/stream/" in delivered[0]["eventSourceARN"]
     assert isinstance(delivered[0]["dynamodb"]["ApproximateCreationDateTime"], int)
+
+
+def test_a_record_the_worker_cannot_process_is_dead_lettered_and_never_stops_other_tenants(
+        call_ingest, stream_pump, tables, worker_aws):
+    import time
+
+    from ledgerline.settings import get_settings
+    from ledgerline.store import records
+
+    poison_pk = "T#t9#payments#POISON"
+    real_handler = stream_pump.handler
+
+    def worker_that_crashes_on_the_poison(event, context):  # a whole invocation fails, as a Lambda crash does
+        if any(r["dynamodb"]["Keys"]["PK"]["S"] == poison_pk for r in event["Records"]):
+            raise RuntimeError("worker crashed")
+        return real_handler(event, context)
+
+    stream_pump.handler = worker_that_crashes_on_the_poison
+    call_ingest(client(), tenant="t1")
+    tables.put_item(TableName=get_settings().records_table, Item=records.to_attributes({
+        "PK": poison_pk, "SK": "v0", "tenant": "t9", "table": "payments", "id": "POISON", "version": 1,
+        "record": {"payment_id": "POISON"}, "valid_from": "2025-01-01", "system_from": "2025-01-01T00:00:00Z",
+        "event_id": "ev_poison"}))
+    call_ingest(loan(), tenant="t1")
+    call_ingest(client(), tenant="t2")
+    call_ingest(loan(), tenant="t2")
+
+    stream_pump.start()  # the background loop of the local stack
+    try:
+        letters, statements = [], set()
+        for _ in range(600):  # wait for the outcome, not for a time
+            letters += worker_aws.dead_letters()
+            statements = {i["PK"]["S"] for i in tables.scan(TableName=get_settings().records_table)["Items"]
+                          if i["PK"]["S"].endswith("#statements#D1") and i["SK"]["S"] == "v0"}
+            if letters and len(statements) == 2:
+                break
+            time.sleep(0.05)
+    finally:
+        stream_pump.stop()
+
+    assert statements == {"T#t1#statements#D1", "T#t2#statements#D1"}  # both tenants' rows were derived
+    [letter] = letters
+    assert letter["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert letter["responseContext"]["functionError"] == "RuntimeError: worker crashed"
+    assert stream_pump._thread is not None and not stream_pump._thread.is_alive()  # stopped by us, not by a crash
