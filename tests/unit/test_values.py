@@ -106,6 +106,13 @@ def test_given_a_date_or_timestamp_when_parsed_then_it_is_normalised_to_utc(give
     assert parse_when(given_text) == (normalised, offset_missing)
 
 
+def test_given_a_timestamp_before_year_1000_when_parsed_then_its_year_keeps_four_digits():
+    normalised, _ = parse_when("0800-02-29T10:07:28.8495Z")
+    assert normalised == "0800-02-29T10:07:28.849500Z"
+    assert instant(normalised) == datetime(800, 2, 29, 10, 7, 28, 849500, tzinfo=UTC)
+    assert parse_when("0099-01-01T00:30:00+01:00")[0] == "0098-12-31T23:30:00Z"
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -97,7 +97,8 @@ def parse_when(text: str) -> tuple[str, bool]:
 def format_timestamp(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    # isoformat, not strftime: strftime writes year 800 as "800", which no reader parses back.
+    return utc.replace(tzinfo=None, microsecond=0).isoformat() + fraction + "Z"
 
 
 def instant(normalised: str) -> datetime:
