@@ -208,3 +208,10 @@ def test_the_timestamp_pattern_accepts_exactly_the_timestamps(day, clock, fracti
 def test_every_text_the_pattern_generates_is_a_date_the_domain_reads(text):
     # Only the ends of the calendar can leave years 1-9999 once moved to UTC.
     assert domain_date(text) or text.startswith(("0001-01-01T", "9999-12-31T")), text
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\x0b\x1c\x1f\x85\xa0\u1680\u2007\u200b\u2028\u3000\ufeffax"), max_size=4))
+def test_the_text_pattern_refuses_exactly_what_is_only_whitespace(value):
+    # \s differs between Python and ECMA-262, so the schema spells out what str.strip() removes.
+    pattern = category_schema("client")["$defs"]["Text"]["pattern"]
+    assert bool(re.search(pattern, value)) == bool(value.strip()), repr(value)

@@ -89,3 +89,4 @@ def test_bad_parameters_are_documented_as_400_problems_not_a_default_422():
             assert "HTTPValidationError" not in json.dumps(operation), path
     table = spec["paths"]["/api/tables/{table}"]["get"]["parameters"][0]
     assert table["name"] == "table" and "clients" in table["schema"]["enum"]
+

@@ -33,6 +33,30 @@ router = APIGatewayRouter()
 COMPONENTS = "#/components/schemas/"
 
 
+# One event per category, in an order that works on an empty tenant (Swagger UI offers them).
+EXAMPLES = {
+    "client": {"category": "client", "data": {
+        "client_id": "BR-2024-001", "step": "create", "name": "Ada Lovelace", "client_type": "individual",
+        "currency": "EUR", "country": "GB", "email": "ada@example.com"}},
+    "loan": {"category": "disbursement", "data": {
+        "disbursement_id": "LN-2024-001", "step": "create", "kind": "loan", "client_id": "BR-2024-001",
+        "disbursement_amount": 10000, "currency": "EUR", "total_expected_margin": 1293.5,
+        "disbursement_date": "2024-10-20", "maturity_date": "2025-10-20"}},
+    "installment": {"category": "payment", "data": {
+        "payment_id": "LN-2024-001-1", "disbursement_id": "LN-2024-001", "status": "expected", "amount": 850.25,
+        "currency": "EUR", "due_date": "2024-11-20", "installment_number": 1}},
+    "receipt": {"category": "payment", "data": {
+        "payment_id": "LN-2024-001-1", "disbursement_id": "LN-2024-001", "status": "paid", "due_date": "2024-11-20",
+        "payment_date": "2024-11-19T10:15:00Z"}},
+    "revenue": {"category": "operation", "data": {
+        "operation_id": "OP-2024-001", "operation_type": "revenue", "amount": 12.5, "currency": "EUR",
+        "operation_date": "2024-11-01", "disbursement_id": "LN-2024-001"}},
+    "extension": {"category": "disbursement", "effective_at": "2025-09-01", "data": {
+        "disbursement_id": "LN-2024-001", "step": "update", "maturity_date": "2026-04-20",
+        "change_date": "2025-09-01", "change_reason": "six-month extension agreed with the borrower"}},
+}
+
+
 def ingest_body() -> dict[str, Any]:
     """The body of POST /ingest: one of the four category events, discriminated by `category`."""
     return {
@@ -44,7 +68,7 @@ def ingest_body() -> dict[str, Any]:
             "oneOf": [{"$ref": COMPONENTS + event_name(name)} for name in CATEGORIES],
             "discriminator": {"propertyName": "category",
                               "mapping": {name: COMPONENTS + event_name(name) for name in CATEGORIES}},
-        }}},
+        }, "examples": {name: {"value": value} for name, value in EXAMPLES.items()}}},
     }
 
 

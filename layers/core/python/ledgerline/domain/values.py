@@ -243,6 +243,21 @@ Email = Annotated[str, PlainValidator(_email), json_schema("Email", {
 # text -------------------------------------------------------------------------------------
 
 
+# Every character str.strip() removes, spelled out: `\s` means different sets in Python and ECMA-262.
+def _character_class(codes: list[int]) -> str:
+    """`codes` as the inside of a regex character class, consecutive runs as ranges."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in runs)
+
+
+_SPACES = _character_class([code for code in range(0x3001) if chr(code).isspace()])
+
+
 def text(max_length: int = MAX_TEXT) -> Any:
     """A non-empty string of at most `max_length` characters."""
 
@@ -256,7 +271,7 @@ def text(max_length: int = MAX_TEXT) -> Any:
 
     return Annotated[str, PlainValidator(check), json_schema("Text" if max_length == MAX_TEXT else f"Text{max_length}", {
         "type": "string", "minLength": 1, "maxLength": max_length,
-        "pattern": "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
+        "pattern": f"^[^\\u0000]*[^\\u0000{_SPACES}][^\\u0000]*$",
         "description": f"text of 1-{max_length} characters, not only whitespace",
     })]
 
@@ -264,13 +279,16 @@ def text(max_length: int = MAX_TEXT) -> Any:
 Text = text()
 
 
-def _reject_bool(value: Any) -> Any:
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 2.0 is the integer 2 (as JSON Schema's `integer` says); true is not."""
     if isinstance(value, bool):
         raise _fail("invalid-type", "must be an integer")
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
     return value
 
 
-PositiveInt = Annotated[int, BeforeValidator(_reject_bool), Field(strict=True, ge=1, le=10_000), json_schema(
+PositiveInt = Annotated[int, BeforeValidator(_whole_number), Field(strict=True, ge=1, le=10_000), json_schema(
     "PositiveInt", {"type": "integer", "minimum": 1, "maximum": 10_000, "description": "a whole number, 1 to 10000"})]
 
 
