@@ -24,7 +24,7 @@ MAX_EXAMPLES = 20  # per operation and phase; the whole run stays within about t
 
 
 @pytest.fixture(scope="module")
-def fuzz_run(stack: str) -> subprocess.CompletedProcess[str]:
+def fuzz_run(stack: str, tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
     command = [
         sys.executable, "-m", "schemathesis.cli", "run", f"{stack}/openapi.json",
         "--header", f"Authorization: Bearer {KEYS['fuzz']}",
@@ -35,9 +35,11 @@ def fuzz_run(stack: str) -> subprocess.CompletedProcess[str]:
         "--request-timeout", "30",
         "--no-color",
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_checks"}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_checks",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    # A fresh directory: schemathesis keeps a cache of past failures there, which would make runs differ.
     return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, env=env,
-                          cwd=ROOT)
+                          cwd=tmp_path_factory.mktemp("schemathesis"))
 
 
 def test_the_api_answers_every_generated_request_as_documented(fuzz_run):

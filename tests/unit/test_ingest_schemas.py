@@ -61,6 +61,7 @@ VALID = [
     builders.client(currency="EUR", country="DE", email="ada@example.com", tax_id="DE123", phone="+49 30 1",
                     birth_date="1815-12-10", info={"segment": "retail", "scores": [1, 2.5, None, {"x": True}]}),
     builders.client(step="update", name="Ada King"),
+    builders.client(entity_type="client", entity_id={"legacy": ["C-1", 7]}),
     builders.client(step="update", country=None),
     builders.client(step="delete"),
     builders.loan(),
@@ -159,7 +160,8 @@ def test_typical_bad_payloads_are_refused_by_the_schema_and_the_domain(case):
 def test_info_member_names_must_be_non_empty_and_strings_free_of_nul():
     for data in [builders.client(info=info)["data"]
                  for info in ({"": 1}, {"a": {"": "y"}}, {"a": [{"": True}]}, {"a": "x\u0000"}, {"a\u0000": 1})] + [
-            builders.client(name="Ada\u0000")["data"]]:
+            builders.client(name="Ada\u0000")["data"], builders.client(entity_type={"\u0000": 1})["data"],
+            builders.client(entity_id=["x\u0000"])["data"]]:
         assert not validator("client").is_valid(data), data
         assert not domain_accepts("client", data), data
 

@@ -18,12 +18,17 @@ from ledgerline.domain.disbursement import LOAN_ONLY, PURCHASE_ONLY
 from ledgerline.domain.envelope import CATEGORIES, DEPRECATED_FIELDS
 from ledgerline.domain.operation import ASSET_FIELDS
 from ledgerline.domain.payment import ALWAYS_REQUIRED
-from ledgerline.domain.values import NAMED_SCHEMAS
+from ledgerline.domain.values import NAMED_SCHEMAS, NO_NUL
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DEFS = "#/$defs/"
 NOT_NULL = {"not": {"type": "null"}}
-DEPRECATED = {"deprecated": True, "description": "deprecated: accepted, ignored and reported in warnings"}
+DEPRECATED = {"$ref": DEFS + "DeprecatedValue", "deprecated": True,
+              "description": "deprecated: accepted, ignored and reported in warnings"}
+# Any JSON value, as long as no string or member name in it holds U+0000.
+DEPRECATED_VALUE = {"type": ["string", "number", "boolean", "null", "array", "object"], "pattern": NO_NUL,
+                    "propertyNames": {"pattern": NO_NUL}, "items": {"$ref": DEFS + "DeprecatedValue"},
+                    "additionalProperties": {"$ref": DEFS + "DeprecatedValue"}}
 
 
 def payload_name(category: str) -> str:
@@ -126,6 +131,7 @@ def _closure(node: Any, definitions: dict[str, Any]) -> set[str]:
 def _components() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """(every definition the payloads use, payload schema per category)."""
     available = {name: _lift(schema) for name, schema in NAMED_SCHEMAS.items()}
+    available["DeprecatedValue"] = DEPRECATED_VALUE
     payloads = {}
     for name, category in CATEGORIES.items():
         schema, model_defs = _payload(category)
