@@ -118,3 +118,48 @@ def test_a_record_the_worker_cannot_process_is_dead_lettered_and_never_stops_oth
     assert letter["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert letter["responseContext"]["functionError"] == "RuntimeError: worker crashed"
     assert stream_pump._thread is not None and not stream_pump._thread.is_alive()  # stopped by us, not by a crash
+
+
+def test_when_the_dead_letter_queue_refuses_the_pump_still_moves_on(
+        call_ingest, stream_pump, tables, worker_aws, monkeypatch):
+    from ledgerline.settings import get_settings
+    from ledgerline.store import records
+
+    gone = worker_aws.dlq_url.rsplit("/", 1)[0] + "/no-such-queue"
+    monkeypatch.setenv("LEDGERLINE_WORKER_DLQ_URL", gone)
+    get_settings.cache_clear()
+    stream_pump.dlq_url = gone
+    tables.put_item(TableName=get_settings().records_table, Item=records.to_attributes({
+        "PK": "T#t9#payments#POISON", "SK": "v0", "tenant": "t9", "table": "payments", "id": "POISON",
+        "version": 1, "record": {"payment_id": "POISON"}, "valid_from": "2025-01-01",
+        "system_from": "2025-01-01T00:00:00Z", "event_id": "ev_poison"}))
+    call_ingest(client(), tenant="t2")
+    call_ingest(loan(), tenant="t2")
+
+    stream_pump.drain()  # neither the worker nor the pump can dead-letter the poison record
+
+    statement = tables.get_item(TableName=get_settings().records_table,
+                                Key={"PK": {"S": "T#t2#statements#D1"}, "SK": {"S": "v0"}})
+    assert "Item" in statement  # the record behind it was processed
+    assert stream_pump.pump_once() == 0  # and the poison record is not delivered again
+
+
+def test_a_shard_that_cannot_be_read_is_read_again_next_round(call_ingest, stream_pump):
+    real_streams = stream_pump.streams
+    failures = iter([RuntimeError("stream endpoint hiccup")])
+
+    class FlakyStreams:
+        def __getattr__(self, name):
+            return getattr(real_streams, name)
+
+        def get_records(self, **request):
+            for failure in failures:
+                raise failure
+            return real_streams.get_records(**request)
+
+    stream_pump.streams = FlakyStreams()
+    call_ingest(client())
+    call_ingest(loan())
+
+    assert stream_pump.pump_once() == 0  # logged, not raised: the loop goes on
+    assert stream_pump.pump_once() == 1  # the same records, from where the shard was

@@ -39,7 +39,8 @@ ENVELOPE_FIELDS = ("category", "data", "effective_at")
 @dataclass
 class IngestEvent:
     parsed: Parsed
-    effective_at: str | None
+    effective_at: str | None  # the stated effective_at, else data.change_date, else None (ingest time)
+    effective_at_stated: bool = False  # the partner sent effective_at itself
 
     @property
     def category(self) -> Category:
@@ -104,7 +105,7 @@ def parse_event(body: dict[str, Any]) -> IngestEvent:
             if not violations and not text_violations:
                 parsed.warnings = warnings + parsed.warnings
                 effective = effective_at or parsed.change.get("change_date")
-                return IngestEvent(parsed, effective)
+                return IngestEvent(parsed, effective, effective_at is not None)
     # A field holding U+0000 is reported for that alone, not also as a malformed id, date...
     unusable = {v.field for v in text_violations}
     raise validation_error(text_violations + [v for v in violations if v.field not in unusable])

@@ -18,22 +18,22 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ledgerline import aws
 from ledgerline.domain.category import Decision, RecordWrite, Ref
+from ledgerline.domain.tables import CLIENTS, INGESTED_EVENTS
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 from ledgerline.store.keys import (
     INDEX_ATTRIBUTES,
     current_key,
-    guard_key,
     index_keys,
+    item_key,
     record_pk,
     system_time,
     version_sk,
 )
 
-INGESTED_EVENTS = "ingested_events"
-GUARD_TABLES = frozenset({"installments"})
 LINK_COUNTER = "open_disbursements"
+STATED_EFFECTIVE_AT = "effective_at"  # on a current item whose last change stated its effective_at
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -70,23 +70,18 @@ class EventContext:
     event_id: str
     changed_by: str
     valid_from: str | None  # None: the system time of the write
+    effective_at_stated: bool = False  # valid_from is an effective_at the partner sent
 
 
 def _table() -> str:
     return get_settings().records_table
 
 
-def _key_for(tenant: str, ref: Ref) -> dict[str, Any]:
-    if ref.table in GUARD_TABLES:
-        return guard_key(tenant, ref.table, ref.id)
-    return current_key(tenant, ref.table, ref.id)
-
-
 def batch_get(tenant: str, refs: Iterable[Ref]) -> dict[Ref, dict[str, Any] | None]:
     """Consistent reads of current items (or guards), one BatchGetItem per 100 keys."""
     wanted = {record_pk(tenant, r.table, r.id): r for r in dict.fromkeys(refs)}
     found: dict[Ref, dict[str, Any] | None] = {ref: None for ref in wanted.values()}
-    pending = [_key_for(tenant, ref) for ref in wanted.values()]
+    pending = [item_key(tenant, ref.table, ref.id) for ref in wanted.values()]
     client, table = aws.dynamodb(), _table()
     delay = 0.02
     while pending:
@@ -212,9 +207,11 @@ def record_items(table: str, context: EventContext, write: RecordWrite, now: str
         "change": write.change,
         **index_keys(tenant, write.table, write.id, record, system_from),
     }
-    # SET what the current item holds now; REMOVE index keys that no longer apply, so the
-    # item leaves that index. Counters such as open_disbursements are left untouched.
-    stale = [name for name in INDEX_ATTRIBUTES if name not in current]
+    if context.effective_at_stated:  # the worker dates derived rows from it (docs/derived-data.md)
+        current[STATED_EFFECTIVE_AT] = valid_from
+    # SET what the current item holds now; REMOVE index keys (and a stated effective_at) that no
+    # longer apply. Counters such as open_disbursements are left untouched.
+    stale = [name for name in (*INDEX_ATTRIBUTES, STATED_EFFECTIVE_AT) if name not in current]
     names = {f"#s{i}": name for i, name in enumerate(current)} | {f"#r{i}": name for i, name in enumerate(stale)}
     values = {f":s{i}": _serializer.serialize(value) for i, value in enumerate(current.values())}
     update = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(current)))
@@ -279,7 +276,7 @@ def _parent_check(table: str, tenant: str, ref: Ref) -> dict[str, Any]:
 
 def _link_update(table: str, tenant: str, client_id: str, delta: int) -> dict[str, Any]:
     update: dict[str, Any] = {
-        "TableName": table, "Key": current_key(tenant, "clients", client_id),
+        "TableName": table, "Key": current_key(tenant, CLIENTS, client_id),
         "UpdateExpression": "ADD #links :delta",
         "ExpressionAttributeNames": {"#links": LINK_COUNTER},
         "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
@@ -293,7 +290,7 @@ def _link_update(table: str, tenant: str, client_id: str, delta: int) -> dict[st
 
 
 def _guard_write(table: str, tenant: str, ref: Ref, holder: str | None) -> dict[str, Any]:
-    key = guard_key(tenant, ref.table, ref.id)
+    key = item_key(tenant, ref.table, ref.id)
     if holder is None:
         return {"Delete": {"TableName": table, "Key": key}}
     return {"Put": {

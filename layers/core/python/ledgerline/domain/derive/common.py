@@ -10,24 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# The derived tables, each with the field that holds a row's id.
-DISBURSEMENT_STATUS = "disbursement_status"
-EXTENSIONS = "extensions"
-REBATES = "rebates"
-WRITE_OFFS = "write_offs"
-ASSET_STATUS = "asset_status"
-STATEMENTS = "statements"
-OUTGOING_EVENTS = "outgoing_events"
-ID_FIELDS = {
-    DISBURSEMENT_STATUS: "status_id",
-    EXTENSIONS: "extension_id",
-    REBATES: "rebate_id",
-    WRITE_OFFS: "write_off_id",
-    ASSET_STATUS: "asset_status_id",
-    STATEMENTS: "disbursement_id",
-    OUTGOING_EVENTS: "event_id",
-}
-
 # The four outgoing event kinds (schemas/events/<name>-<version>.json).
 STATUS_EVENT = "disbursement_status_update_outgoing"
 CHANGE_EVENT = "disbursement_change_outgoing"
@@ -42,7 +24,8 @@ class Cause:
     """The source change a derived row comes from: one version of one source record, or a sweep run.
 
     `operation` is what that change did to its record (CREATION, UPDATE, DELETION); `valid_from`
-    and `system_from` are its valid and system times.
+    and `system_from` are its valid and system times; `effective_at` is set when the partner
+    stated the valid time on the event (it then wins over dates derived from the data).
     """
 
     table: str
@@ -52,6 +35,7 @@ class Cause:
     valid_from: str
     system_from: str
     operation: str = "UPDATE"
+    effective_at: str | None = None
 
     @classmethod
     def sweep(cls, today: date, system_from: str) -> Cause:
