@@ -14,7 +14,7 @@ from ledgerline.domain.derive import recompute, rows_of_change
 from ledgerline.domain.derive.common import Cause
 from ledgerline.domain.derive.status import derive_status, status_row
 from ledgerline.events.outgoing import EVENT_NAMES, event_id, log_record, outgoing_for, put_events_entry
-from ledgerline.events.schemas import validate_detail
+from tools.event_schemas import validate_detail
 
 CAUSE = Cause("payments", "PM1", 2, "ev_abc", "2025-01-14", "2025-01-14T09:30:12.000184Z", "UPDATE")
 LOAN = {"disbursement_id": "D1", "kind": "loan", "currency": "EUR", "disbursement_amount": Decimal("10000"),

@@ -29,7 +29,6 @@ from ledgerline.domain.tables import DISBURSEMENT_STATUS
 from ledgerline.domain.values import instant
 
 ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED = "ongoing", "overdue", "settled", "written_off", "canceled"
-STATUSES = (ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED)
 
 
 @dataclass(frozen=True)
