@@ -110,9 +110,11 @@ def instant(normalised: str) -> datetime:
 def end_of(normalised: str) -> datetime:
     """The first moment after an inclusive upper bound: a date-only bound includes its whole
     day (`2024-06-30` ends at 2024-07-01T00:00:00Z); a timestamp ends just after itself."""
-    if len(normalised) == 10:
-        return instant(normalised) + timedelta(days=1)
-    return instant(normalised) + timedelta(microseconds=1)
+    step = timedelta(days=1) if len(normalised) == 10 else timedelta(microseconds=1)
+    try:
+        return instant(normalised) + step
+    except OverflowError:  # a bound on 9999-12-31: the end of time, nothing is stored after it
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _parse_date_field(value: Any, info: ValidationInfo) -> str:
