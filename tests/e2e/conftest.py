@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001",
+        "fuzz": "key-fuzz-0001",  # a tenant of its own for the schemathesis run
         # tenants of their own for the documented examples and the validator page
         "docs": "key-docs-0001", "guide": "key-guide-0001", "browser": "key-browser-0001", "demo": "key-demo-0001"}
 

@@ -61,6 +61,8 @@ ROUTES = (
     Route("GET", "/openapi.json", "tables"),
     Route("GET", "/docs", "tables"),
     Route("GET", "/validator", "tables"),
+    # API Gateway path parameters are whole segments: `{file}` is `<category>.json`.
+    Route("GET", "/schemas/ingest/{file}", "tables"),
 )
 
 
