@@ -9,6 +9,7 @@ For each stream record (Lambda's DynamoDB Streams shape) that passes the filter 
          from its current state, written under an optimistic lock on the statements record
          (its version), with the status row, the outbox items and the sweep's due entry, in one
          transaction; a lost race reloads and recomputes;
+  - its journal lines (ledgerline.posting: double-entry lines, totals, position), once;
   - every commit writes an outbox item per event; right after it, the events are published
     (PutEvents) and recorded (outgoing_events rows created, outbox items deleted, one
     transaction). Should that fail, the outbox item's own stream record brings it back here,
@@ -33,6 +34,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ledgerline import posting
 from ledgerline.domain.derive import Cause, Recomputed, disbursement_of, operation_of, recompute, rows_of_change
 from ledgerline.domain.derive.common import DISBURSEMENT_STATUS, Row
 from ledgerline.domain.derive.recompute import applies_as_of
@@ -110,6 +112,7 @@ def derive(new_item: dict[str, Any], old_item: dict[str, Any] | None, today: dat
     disbursement_id = disbursement_of(table, new)
     if disbursement_id:
         recompute_disbursement(tenant, disbursement_id, cause, today, trigger=(table, new))
+    posting.journal_change(tenant, new_item, old_item)
 
 
 def create_once(tenant: str, rows: list[Row], cause: Cause) -> bool:
