@@ -1,4 +1,4 @@
-"""Lambda for the read API and the API's own documentation (routes in ledgerline.api)."""
+"""Lambda for the read API, the reports and the API's own documentation (routes in ledgerline.api)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api import openapi, read_routes
+from ledgerline.api import openapi, read_routes, report_routes
 from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, tracer
 
 app = build_resolver()
 app.include_router(read_routes.router)
+app.include_router(report_routes.router)
 app.include_router(openapi.router)
 
 

@@ -61,7 +61,7 @@ def test_a_loan_with_an_upfront_fee_posts_the_disbursed_cash_and_the_fee():
         ("2024-01-10", LOANS, D("100"), 0), ("2024-01-10", FEE_INCOME, 0, D("100")),
     ]
     cash = next(line for line in lines if line.account == CASH)
-    assert cash.flows == {"investing": D("-10000")}  # the withheld fee moves no cash
+    assert cash.flows == {"investing_out": D("10000")}  # the withheld fee moves no cash
     assert [line.line_id for line in lines] == [f"disbursements~D1~v1~{n:02d}" for n in range(4)]
     assert lines[0].cause == {"table": "disbursements", "id": "D1", "version": 1, "event_id": "ev_D1_1"}
     assert all(line.system_from == STORED and line.own for line in lines)
@@ -139,7 +139,7 @@ def test_a_payment_received_posts_cash_against_margin_fee_and_principal():
         ("2024-02-12", FEE_INCOME, 0, D("10")), ("2024-02-12", LOANS, 0, D("800")),
     ]  # the 40 not allocated goes to margin income
     cash = lines[0]
-    assert cash.flows == {"investing": D("800"), "operating": D("200")}
+    assert cash.flows == {"investing_in": D("800"), "operating_in": D("200")}
     assert not any(line.own for line in lines)
 
 
@@ -165,7 +165,7 @@ def test_a_paid_payment_corrected_then_canceled():
         ("2024-02-12", CASH, 0, D("1000")), ("2024-02-12", LOANS, D("1000"), 0),
         ("2024-02-12", CASH, D("900"), 0), ("2024-02-12", LOANS, 0, D("900")),
     ]
-    assert correction[0].flows == {"investing": D("-1000")}
+    assert correction[0].flows == {"investing_in": D("-1000")}
     assert {line.system_from for line in correction} == {"2026-03-05T10:00:00.000000Z"}
 
     canceled = version("payments", "P1", 3, paid(amount=D("900"), status="canceled"),
@@ -204,14 +204,14 @@ def test_a_disbursement_deleted_after_payments_reverses_only_its_own_lines():
         ("2024-07-01", FEE_INCOME, D("100"), 0), ("2024-07-01", LOANS, 0, D("100")),
         ("2024-07-01", CREDIT_LOSSES, 0, D("5000")), ("2024-07-01", LOANS, D("5000"), 0),
     ]
-    assert reversal[0].flows == {"investing": D("10000")}
+    assert reversal[0].flows == {"investing_in": D("10000")}
     after = position.receivable + position_change(reversal, LOANS).receivable
     assert after == D("-1000")  # the collection stands: a credit balance the portfolio shows
 
 
 @pytest.mark.parametrize(("kind", "debit", "credit", "flow"), [
-    ("revenue", CASH, OTHER_REVENUE, {"operating": D("12.5")}),
-    ("cost", OPERATING_COSTS, CASH, {"operating": D("-12.5")}),
+    ("revenue", CASH, OTHER_REVENUE, {"operating_in": D("12.5")}),
+    ("cost", OPERATING_COSTS, CASH, {"operating_out": D("12.5")}),
 ])
 def test_operations_post_revenue_and_cost(kind, debit, credit, flow):
     record = {"operation_id": "O1", "operation_type": kind, "amount": D("12.5"), "currency": "EUR",

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from ledgerline.api import ingest_routes, read_routes
+from ledgerline.api import ingest_routes, read_routes, report_routes
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
 
 TITLE = "Ledgerline API"
@@ -62,6 +62,7 @@ def document() -> dict[str, Any]:
     app = APIGatewayRestResolver(enable_validation=True)
     app.include_router(ingest_routes.router)
     app.include_router(read_routes.router)
+    app.include_router(report_routes.router)
     schema = app.get_openapi_schema(
         title=TITLE,
         version=VERSION,

@@ -17,6 +17,9 @@ class Route:
     authorized: bool = True
 
 
+# GET /api/reports/{name}, served by the tables function (read scope)
+REPORTS = ("balance-sheet", "income-statement", "cash-flow", "portfolio", "analytics/clients", "journal")
+
 ROUTES = (
     Route("POST", "/ingest", "ingest"),
     Route("GET", "/api/tables", "tables"),
@@ -25,6 +28,7 @@ ROUTES = (
     Route("GET", "/api/tables/{table}/{id}/history", "tables"),
     Route("GET", "/api/tables/{table}/{id}/as-of/{date}", "tables"),
     Route("GET", "/api/tables/{table}/{id}/changes", "tables"),
+    *(Route("GET", f"/api/reports/{name}", "tables") for name in REPORTS),
     Route("GET", "/openapi.json", "tables", authorized=False),
     Route("GET", "/docs", "tables", authorized=False),
 )

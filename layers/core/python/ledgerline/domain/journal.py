@@ -110,9 +110,10 @@ class Entry:
     memo: str
     legs: tuple[Leg, ...] = ()
     memo_amount: Decimal = ZERO
+    restates: bool = False  # the reversal of a corrected entry, on that entry's own day
 
-    def reversed(self, valid_date: str, memo: str) -> Entry:
-        return Entry(valid_date, memo, tuple(Leg(leg.account, -leg.amount) for leg in self.legs))
+    def reversed(self, valid_date: str, memo: str, restates: bool = False) -> Entry:
+        return Entry(valid_date, memo, tuple(Leg(leg.account, -leg.amount) for leg in self.legs), restates=restates)
 
 
 def entry(valid_date: str, memo: str, *legs: tuple[str, Decimal]) -> Entry | None:
@@ -136,7 +137,7 @@ class Line:
     memo: str
     cause: dict[str, Any]
     entry: int  # lines of one entry share this number within their cause
-    flows: dict[str, Decimal] = field(default_factory=dict)  # cash lines: signed split by activity
+    flows: dict[str, Decimal] = field(default_factory=dict)  # cash lines: {operating|investing}_{in|out}
     memo_amount: Decimal = ZERO
     own: bool = False  # posted by the disbursement's own versions (reversed when it is deleted)
 
@@ -275,7 +276,7 @@ def _restated(old: Version | None, new: Version, standing: Any) -> list[Entry]:
     if before == after:
         return []
     if after:
-        reversal = [e.reversed(e.valid_date, f"correction of {e.memo}") for e in before]
+        reversal = [e.reversed(e.valid_date, f"correction of {e.memo}", restates=True) for e in before]
     else:
         reversal = [e.reversed(new.change_day, f"reversal of {e.memo}") for e in before]
     return reversal + after
@@ -285,11 +286,24 @@ def _restated(old: Version | None, new: Version, standing: Any) -> list[Entry]:
 
 
 def _flows(made: Entry) -> dict[str, Decimal]:
-    """The cash of an entry split by activity (signed, + is an inflow)."""
+    """The cash of an entry split by activity, as inflows and outflows (`investing_in`: 800, ...).
+
+    The reversal of a corrected entry takes back the flow it reverses (a negative inflow, on the
+    same day), so a restated receipt counts once; any other reversal (a cancel, a delete) is cash
+    moving the other way on its own day.
+    """
     investing = -sum((leg.amount for leg in made.legs if leg.account in RECEIVABLES), ZERO)
     operating = -sum((leg.amount for leg in made.legs if leg.account not in RECEIVABLES and leg.account != CASH),
                      ZERO)
-    return {name: value for name, value in ((INVESTING, investing), (OPERATING, operating)) if value}
+    flows = {}
+    for activity, signed in ((INVESTING, investing), (OPERATING, operating)):
+        if not signed:
+            continue
+        if made.restates:
+            flows[f"{activity}_{'out' if signed > 0 else 'in'}"] = -abs(signed)
+        else:
+            flows[f"{activity}_{'in' if signed > 0 else 'out'}"] = abs(signed)
+    return flows
 
 
 def _lines(version: Version, entries: list[Entry | None], own: bool = False) -> list[Line]:

@@ -64,9 +64,7 @@ class Movement:
         moved = cls()
         if line.account is not None:
             moved.nets[line.account] = line.net
-        for activity, amount in line.flows.items():
-            direction = "in" if amount > 0 else "out"
-            moved.flows[f"{activity}_{direction}"] = abs(amount)
+        moved.flows.update(line.flows)
         moved.rebates = line.memo_amount
         return moved
 
