@@ -125,6 +125,15 @@ ACCESS_LOG_FIELDS = {
 
 # Query parameters are declared for the record (and the console); none is required.
 _LIST_QUERY = ("limit", "cursor", "updated_since", "disbursement_id", "client_id")
+# GET /api/reports/{name}: the query parameters of each report (the function checks them all).
+REPORT_QUERY = {
+    "balance-sheet": ("as_of", "currency", "known_at"),
+    "income-statement": ("from", "to", "currency", "known_at"),
+    "cash-flow": ("from", "to", "currency", "known_at"),
+    "portfolio": ("as_of", "currency", "known_at"),
+    "analytics/clients": ("from", "to", "known_at"),
+    "journal": ("from", "to", "currency", "account", "disbursement_id", "known_at", "limit", "cursor"),
+}
 
 
 def problem_body(problem: GatewayProblem, problem_base: str) -> str:
@@ -167,7 +176,7 @@ class Api(Construct):
             self,
             "RestApi",
             rest_api_name=f"ledgerline-{config.stage}",
-            description="Ledgerline partner API: ingest events, read tables",
+            description="Ledgerline partner API: ingest events, read tables and reports",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # Access and execution logging need the account's API Gateway CloudWatch role.
@@ -280,6 +289,13 @@ class Api(Construct):
         record.add_resource("changes").add_method(
             "GET", tables, **self._authorized(_params(path=record_path, query=("from", "to")))
         )
+
+        reports = root.get_resource("api").add_resource("reports")
+        for name, query in REPORT_QUERY.items():
+            resource = reports
+            for part in name.split("/"):
+                resource = resource.get_resource(part) or resource.add_resource(part)
+            resource.add_method("GET", tables, **self._authorized(_params(query=query, headers=("If-None-Match",))))
 
         # The API description and its rendered docs are public by contract.
         self.public_methods = [

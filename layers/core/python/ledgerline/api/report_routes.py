@@ -46,7 +46,7 @@ REVALIDATE = "private, no-cache"
 MAX_PAGE = 500
 _CURRENCY = TypeAdapter(Currency)
 
-DayParam = Annotated[str | None, Query(description="a date, YYYY-MM-DD (inclusive day)")]
+DayParam = Annotated[str | None, Query(description="a date, YYYY-MM-DD (required; the whole day is included)")]
 CurrencyParam = Annotated[str | None, Query(description="ISO 4217 code (required): currencies are never added up")]
 KnownAtParam = Annotated[str | None, Query(description="system time of the knowledge (timestamp); default now")]
 
@@ -157,8 +157,8 @@ def balance_sheet(as_of: DayParam = None, currency: CurrencyParam = None, known_
             responses=report_answers(IncomeStatement))
 @tracer.capture_method
 def income_statement(
-    first: Annotated[str | None, Query(alias="from", description="first day, inclusive")] = None,
-    last: Annotated[str | None, Query(alias="to", description="last day, inclusive")] = None,
+    first: Annotated[str | None, Query(alias="from", description="first day, inclusive (required)")] = None,
+    last: Annotated[str | None, Query(alias="to", description="last day, inclusive (required)")] = None,
     currency: CurrencyParam = None,
     known_at: KnownAtParam = None,
 ):
@@ -175,8 +175,8 @@ def income_statement(
             responses=report_answers(CashFlow))
 @tracer.capture_method
 def cash_flow(
-    first: Annotated[str | None, Query(alias="from", description="first day, inclusive")] = None,
-    last: Annotated[str | None, Query(alias="to", description="last day, inclusive")] = None,
+    first: Annotated[str | None, Query(alias="from", description="first day, inclusive (required)")] = None,
+    last: Annotated[str | None, Query(alias="to", description="last day, inclusive (required)")] = None,
     currency: CurrencyParam = None,
     known_at: KnownAtParam = None,
 ):
@@ -207,8 +207,8 @@ def portfolio(as_of: DayParam = None, currency: CurrencyParam = None, known_at: 
             tags=["reports"], responses=report_answers(ClientAnalytics))
 @tracer.capture_method
 def client_analytics(
-    first: Annotated[str | None, Query(alias="from", description="first day, inclusive")] = None,
-    last: Annotated[str | None, Query(alias="to", description="last day, inclusive")] = None,
+    first: Annotated[str | None, Query(alias="from", description="first day, inclusive (required)")] = None,
+    last: Annotated[str | None, Query(alias="to", description="last day, inclusive (required)")] = None,
     known_at: KnownAtParam = None,
 ):
     tenant = _tenant()
@@ -225,8 +225,8 @@ def client_analytics(
             responses=report_answers(JournalPage))
 @tracer.capture_method
 def journal_lines(
-    first: Annotated[str | None, Query(alias="from", description="first valid day, inclusive")] = None,
-    last: Annotated[str | None, Query(alias="to", description="last valid day, inclusive")] = None,
+    first: Annotated[str | None, Query(alias="from", description="first valid day, inclusive (required)")] = None,
+    last: Annotated[str | None, Query(alias="to", description="last valid day, inclusive (required)")] = None,
     currency: CurrencyParam = None,
     account: Annotated[str | None, Query(description="only this account's lines")] = None,
     disbursement_id: Annotated[str | None, Query(description="only this disbursement's lines")] = None,
