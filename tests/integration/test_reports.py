@@ -248,6 +248,8 @@ def check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report):
 def check_etags_304_and_immutable_past_answers(book, report):
     status, headers, body = report("balance-sheet", as_of="2024-06-30", currency="EUR")
     assert headers["Cache-Control"] == "private, no-cache" and headers["ETag"].startswith('"')
+    status, _, _ = report("balance-sheet", as_of="2024-06-30", currency="EUR", headers={"If-None-Match": headers["ETag"]})
+    assert status == 304  # the figures as known now have not changed since
     status, headers_now, _ = report("balance-sheet", as_of="2024-06-30", currency="EUR",
                                     known_at=body["known_at"])
     assert headers_now["Cache-Control"] == "private, no-cache"  # too recent to be settled

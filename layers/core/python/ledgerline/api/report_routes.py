@@ -129,9 +129,14 @@ def _if_none_match() -> list[str]:
 
 
 def cached(body: dict[str, Any], known_at_given: str | None) -> Response:
-    """The answer with its ETag and cache policy; 304 when the client holds it already."""
+    """The answer with its ETag and cache policy; 304 when the client holds it already.
+
+    Without a given known_at the answer is "as known now": its tag covers the figures, not the
+    moment, so a client revalidating gets 304 for as long as nothing it shows has changed.
+    """
     text = dumps(body)
-    etag = '"' + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32] + '"'
+    tagged = text if known_at_given is not None else dumps({k: v for k, v in body.items() if k != "known_at"})
+    etag = '"' + hashlib.sha256(tagged.encode("utf-8")).hexdigest()[:32] + '"'
     settled = known_at_given is not None and instant(known_at_given) <= _now() - SETTLED_AFTER
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if settled else REVALIDATE}
     wanted = _if_none_match()
