@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) -m bench.reads
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
+	$(PY) -m bench.reports
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis

@@ -89,7 +89,7 @@ def line_items(tenant: str, line: Line) -> list[dict[str, Any]]:
                      "ConditionExpression": "attribute_not_exists(PK)"}} for pk, sk in keys]
 
 
-def _movement_attributes(moved: Movement) -> dict[str, Decimal]:
+def movement_attributes(moved: Movement) -> dict[str, Decimal]:
     values = {f"n{account}": value for account, value in moved.nets.items() if value}
     values.update({name: value for name, value in moved.flows.items() if value})
     if moved.rebates:
@@ -110,16 +110,21 @@ def _add(key: dict[str, Any], values: dict[str, Decimal], extra: dict[str, Any] 
     return {"Update": update}
 
 
-def total_updates(tenant: str, currency: str, shard: int, lines: list[Line]) -> list[dict[str, Any]]:
-    """ADDs of the lines' movements to their day and month totals (one item per day and month)."""
+def total_movements(shard: int, lines: list[Line]) -> dict[str, Movement]:
+    """The lines' movements by the sort key of their day and month totals."""
     periods: dict[str, Movement] = defaultdict(Movement)
     for line in lines:
         moved = Movement.of_line(line)
         periods[f"D#{line.valid_date}#{shard}"].add(moved)
         periods[f"M#{line.valid_date[:7]}#{shard}"].add(moved)
+    return periods
+
+
+def total_updates(tenant: str, currency: str, shard: int, lines: list[Line]) -> list[dict[str, Any]]:
+    """ADDs of the lines' movements to their day and month totals (one item per day and month)."""
     updates = []
-    for sort_key, moved in sorted(periods.items()):
-        values = _movement_attributes(moved)
+    for sort_key, moved in sorted(total_movements(shard, lines).items()):
+        values = movement_attributes(moved)
         if values:
             updates.append(_add({PK: {"S": totals_pk(tenant, currency)}, SK: {"S": sort_key}}, values))
     return updates
