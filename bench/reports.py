@@ -89,8 +89,9 @@ class BookWriter:
             self.totals.setdefault(("EUR", sort_key), Movement()).add(moved)
 
     def flush(self) -> None:
+        from ledgerline import aws
         from ledgerline.settings import get_settings
-        from ledgerline.store import aws, journal
+        from ledgerline.store import journal
         from ledgerline.store.records import to_attributes
 
         for (currency, sort_key), moved in self.totals.items():
@@ -159,13 +160,13 @@ def main(sizes: list[int], rounds: int = 5) -> None:
 
 def bench_book(size: int, rounds: int) -> None:
     import functions.tables.handler as tables_handler
+    from ledgerline import aws
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from ledgerline.store.schema import create_tables
     from tests.builders import FakeLambdaContext, api_event
 
     get_settings.cache_clear()
-    aws.reset_clients()
+    aws.reset()
     settings = get_settings()
     create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
     started = time.perf_counter()

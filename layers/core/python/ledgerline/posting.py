@@ -9,15 +9,14 @@ change whose rule read the position retries when a concurrent change moved it.
 
 from __future__ import annotations
 
-import random
-import time
 from typing import Any
 
 from ledgerline.domain.journal import Line, Position, Version, position_change, post, receivable_account
+from ledgerline.domain.tables import DISBURSEMENTS, PAYMENTS
 from ledgerline.observability import count, logger
-from ledgerline.settings import get_settings
 from ledgerline.store import journal, reads
 from ledgerline.store.records import AlreadyIngested, WriteConflict
+from ledgerline.store.retry import retry_on_conflict
 
 
 def journal_change(tenant: str, new_item: dict[str, Any], old_item: dict[str, Any] | None) -> list[Line]:
@@ -26,8 +25,9 @@ def journal_change(tenant: str, new_item: dict[str, Any], old_item: dict[str, An
     old = Version.from_item(old_item) if old_item and old_item.get("record") else None
     disbursement_id = new.record.get("disbursement_id")
     kind = _kind(tenant, new, disbursement_id)
-    for attempt in range(get_settings().max_write_attempts):
-        lock = journal.read_position(tenant, disbursement_id) if new.table == "disbursements" else None
+
+    def attempt() -> list[Line]:
+        lock = journal.read_position(tenant, disbursement_id) if new.table == DISBURSEMENTS else None
         lines = post(old, new, lock or Position(), kind)
         if not lines:
             return []
@@ -39,20 +39,17 @@ def journal_change(tenant: str, new_item: dict[str, Any], old_item: dict[str, An
         except AlreadyIngested:
             logger.info("journal lines already written", extra={"cause": new.cause()})
             return []
-        except WriteConflict:
-            count("JournalConflicts")
-            time.sleep(random.uniform(0, min(0.4, 0.005 * 2**attempt)))
-            continue
         count("JournalLines", len(lines))
         return lines
-    raise WriteConflict(f"gave up posting {new.cause()}")
+
+    return retry_on_conflict(attempt, lambda: WriteConflict(f"gave up posting {new.cause()}"))
 
 
 def _kind(tenant: str, new: Version, disbursement_id: str | None) -> str | None:
     """The disbursement's kind (`loan` | `purchase`): which receivable account its lines use."""
-    if new.table == "disbursements":
+    if new.table == DISBURSEMENTS:
         return new.record.get("kind")
-    if new.table == "payments" and disbursement_id:
-        disbursement = reads.get_record(tenant, "disbursements", disbursement_id)
+    if new.table == PAYMENTS and disbursement_id:
+        disbursement = reads.get_record(tenant, DISBURSEMENTS, disbursement_id)
         return (disbursement or {}).get("kind")
     return None

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import TypeAdapter, ValidationError
 
@@ -49,6 +49,8 @@ _CURRENCY = TypeAdapter(Currency)
 DayParam = Annotated[str | None, Query(description="a date, YYYY-MM-DD (required; the whole day is included)")]
 CurrencyParam = Annotated[str | None, Query(description="ISO 4217 code (required): currencies are never added up")]
 KnownAtParam = Annotated[str | None, Query(description="system time of the knowledge (timestamp); default now")]
+IfNoneMatch = Annotated[str | list[str] | None, Header(alias="If-None-Match",
+                                                      description="ETag(s) of answers held: 304 when one matches")]
 
 
 class Params:
@@ -122,13 +124,15 @@ def _known(given: str | None) -> str:
     return given or system_time(_now())
 
 
-def _if_none_match() -> list[str]:
+def _if_none_match(declared: str | list[str] | None) -> list[str]:
+    """The entity tags of If-None-Match (also when a client sends the header name in lower case)."""
     headers = router.current_event.raw_event.get("headers") or {}
-    value = next((v for k, v in headers.items() if k.lower() == "if-none-match" and v), "")
-    return [tag.strip().removeprefix("W/") for tag in value.split(",") if tag.strip()]
+    value = declared or next((v for k, v in headers.items() if k.lower() == "if-none-match" and v), "")
+    text = ",".join(value) if isinstance(value, list) else value
+    return [tag.strip().removeprefix("W/") for tag in text.split(",") if tag.strip()]
 
 
-def cached(body: dict[str, Any], known_at_given: str | None) -> Response:
+def cached(body: dict[str, Any], known_at_given: str | None, if_none_match: str | list[str] | None) -> Response:
     """The answer with its ETag and cache policy; 304 when the client holds it already.
 
     Without a given known_at the answer is "as known now": its tag covers the figures, not the
@@ -139,7 +143,7 @@ def cached(body: dict[str, Any], known_at_given: str | None) -> Response:
     etag = '"' + hashlib.sha256(tagged.encode("utf-8")).hexdigest()[:32] + '"'
     settled = known_at_given is not None and instant(known_at_given) <= _now() - SETTLED_AFTER
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if settled else REVALIDATE}
-    wanted = _if_none_match()
+    wanted = _if_none_match(if_none_match)
     if etag in wanted or "*" in wanted:
         return Response(status_code=304, headers=headers, body="")
     return Response(status_code=200, content_type=JSON, body=text, headers=headers)
@@ -148,14 +152,15 @@ def cached(body: dict[str, Any], known_at_given: str | None) -> Response:
 @router.get("/api/reports/balance-sheet", summary="Balance sheet as of a date", tags=["reports"],
             responses=report_answers(BalanceSheet))
 @tracer.capture_method
-def balance_sheet(as_of: DayParam = None, currency: CurrencyParam = None, known_at: KnownAtParam = None):
+def balance_sheet(as_of: DayParam = None, currency: CurrencyParam = None, known_at: KnownAtParam = None,
+                  if_none_match: IfNoneMatch = None):
     tenant = _tenant()
     params = Params()
     day, code, given = params.day("as_of", as_of), params.currency(currency), params.known_at(known_at)
     params.check()
     body = reporting.balance_sheet(tenant, code, day, given)
     return cached({"report": "balance-sheet", "as_of": day.isoformat(), "known_at": _known(given),
-                   "currency": code, **body}, given)
+                   "currency": code, **body}, given, if_none_match)
 
 
 @router.get("/api/reports/income-statement", summary="Income statement over a period", tags=["reports"],
@@ -166,6 +171,7 @@ def income_statement(
     last: Annotated[str | None, Query(alias="to", description="last day, inclusive (required)")] = None,
     currency: CurrencyParam = None,
     known_at: KnownAtParam = None,
+    if_none_match: IfNoneMatch = None,
 ):
     tenant = _tenant()
     params = Params()
@@ -173,7 +179,7 @@ def income_statement(
     params.check()
     body = reporting.income_statement(tenant, code, low, high, given)
     return cached({"report": "income-statement", "from": low.isoformat(), "to": high.isoformat(),
-                   "known_at": _known(given), "currency": code, **body}, given)
+                   "known_at": _known(given), "currency": code, **body}, given, if_none_match)
 
 
 @router.get("/api/reports/cash-flow", summary="Cash flow over a period", tags=["reports"],
@@ -184,6 +190,7 @@ def cash_flow(
     last: Annotated[str | None, Query(alias="to", description="last day, inclusive (required)")] = None,
     currency: CurrencyParam = None,
     known_at: KnownAtParam = None,
+    if_none_match: IfNoneMatch = None,
 ):
     tenant = _tenant()
     params = Params()
@@ -191,13 +198,14 @@ def cash_flow(
     params.check()
     body = reporting.cash_flow(tenant, code, low, high, given)
     return cached({"report": "cash-flow", "from": low.isoformat(), "to": high.isoformat(),
-                   "known_at": _known(given), "currency": code, **body}, given)
+                   "known_at": _known(given), "currency": code, **body}, given, if_none_match)
 
 
 @router.get("/api/reports/portfolio", summary="Portfolio: status, aging and PAR30 as of a date", tags=["reports"],
             responses=report_answers(Portfolio))
 @tracer.capture_method
-def portfolio(as_of: DayParam = None, currency: CurrencyParam = None, known_at: KnownAtParam = None):
+def portfolio(as_of: DayParam = None, currency: CurrencyParam = None, known_at: KnownAtParam = None,
+              if_none_match: IfNoneMatch = None):
     tenant = _tenant()
     params = Params()
     day, code, given = params.day("as_of", as_of), params.currency(currency), params.known_at(known_at)
@@ -205,7 +213,7 @@ def portfolio(as_of: DayParam = None, currency: CurrencyParam = None, known_at: 
     known = _known(given)
     body = reporting.portfolio(tenant, code, day, known)
     return cached({"report": "portfolio", "as_of": day.isoformat(), "known_at": known, "currency": code, **body},
-                  given)
+                  given, if_none_match)
 
 
 @router.get("/api/reports/analytics/clients", summary="The client registry's movements over a period",
@@ -215,6 +223,7 @@ def client_analytics(
     first: Annotated[str | None, Query(alias="from", description="first day, inclusive (required)")] = None,
     last: Annotated[str | None, Query(alias="to", description="last day, inclusive (required)")] = None,
     known_at: KnownAtParam = None,
+    if_none_match: IfNoneMatch = None,
 ):
     tenant = _tenant()
     params = Params()
@@ -223,7 +232,7 @@ def client_analytics(
     known = _known(given)
     body = reporting.client_analytics(tenant, low, high, known)
     return cached({"report": "client-analytics", "from": low.isoformat(), "to": high.isoformat(),
-                   "known_at": known, **body}, given)
+                   "known_at": known, **body}, given, if_none_match)
 
 
 @router.get("/api/reports/journal", summary="The journal lines behind any figure", tags=["reports"],
@@ -238,6 +247,7 @@ def journal_lines(
     known_at: KnownAtParam = None,
     limit: Annotated[int, Query(ge=1, description=f"page size, at most {MAX_PAGE}")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    if_none_match: IfNoneMatch = None,
 ):
     tenant = _tenant()
     params = Params()
@@ -253,7 +263,7 @@ def journal_lines(
     next_cursor = cursors.encode(tenant, "journal", filters, page.last_key) if page.last_key else None
     return cached({"report": "journal", "from": low.isoformat(), "to": high.isoformat(), "known_at": _known(given),
                    "currency": code, "lines": [line_body(line) for line in page.lines],
-                   "next_cursor": next_cursor}, given)
+                   "next_cursor": next_cursor}, given, if_none_match)
 
 
 def line_body(line: Line) -> dict[str, Any]:

@@ -27,10 +27,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledgerline import aws
 from ledgerline.domain.journal import POSTING_ACCOUNTS, Line, Position
 from ledgerline.domain.reports import FLOWS, REBATES, Movement
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 from ledgerline.store.records import from_attributes, to_attributes, transact
 from ledgerline.store.schema import PK, SK
 
