@@ -173,6 +173,7 @@ def test_a_paid_payment_corrected_then_canceled():
     reversal = post(corrected, canceled, kind="loan")
     # reversed on the cancel's own valid day (here its ingest day: no effective_at)
     assert summary(reversal) == [("2026-04-01", CASH, 0, D("900")), ("2026-04-01", LOANS, D("900"), 0)]
+    assert reversal[0].flows == {"investing_out": D("900")}  # cash going back out, on its own day
     assert post(canceled, version("payments", "P1", 4, {**paid(status="canceled"), "deleted": True}),
                 kind="loan") == []
 

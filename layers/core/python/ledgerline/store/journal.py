@@ -218,7 +218,7 @@ def _next_month(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
-def _day_ranges(first: date | None, last: date) -> list[tuple[str, str]]:
+def total_ranges(first: date | None, last: date) -> list[tuple[str, str]]:
     """Sort-key ranges of the totals covering valid days [first, last] (first None: since inception):
     day totals for the partial months at either end, month totals for the whole months between."""
     tail = last.replace(day=1)
@@ -244,7 +244,7 @@ def movement(tenant: str, currency: str, first: date | None, last: date) -> Move
     lines the book holds.
     """
     total = Movement()
-    for low, high in _day_ranges(first, last):
+    for low, high in total_ranges(first, last):
         for item in _query(_between(totals_pk(tenant, currency), low, high)):
             total.add(_movement_of_total(item))
     return total
