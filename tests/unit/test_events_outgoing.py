@@ -14,7 +14,7 @@ from ledgerline.domain.derive import recompute, rows_of_change
 from ledgerline.domain.derive.common import Cause
 from ledgerline.domain.derive.status import derive_status, status_row
 from ledgerline.events.outgoing import EVENT_NAMES, event_id, log_record, outgoing_for, put_events_entry
-from ledgerline.events.schemas import validate_detail
+from tools.event_schemas import validate_detail
 
 CAUSE = Cause("payments", "PM1", 2, "ev_abc", "2025-01-14", "2025-01-14T09:30:12.000184Z", "UPDATE")
 LOAN = {"disbursement_id": "D1", "kind": "loan", "currency": "EUR", "disbursement_amount": Decimal("10000"),
@@ -131,3 +131,18 @@ def test_the_schema_rejects_what_the_contract_does_not_allow():
         validate_detail(name, 1, {k: v for k, v in detail.items() if k != "ingest"})
     with pytest.raises(ValidationError):
         validate_detail(name, 1, {**detail, "entity": {**detail["entity"], "status": "late"}})
+
+
+def test_amounts_in_an_event_detail_are_plain_numbers():
+    # Amounts kept as the partner wrote them (1E+3 is an exact amount) are published plainly.
+    old = {**LOAN, "total_expected_margin": Decimal("1E+3"), "disbursement_amount": Decimal("1E+4")}
+    new = {**old, "total_expected_margin": Decimal("5E+2"), "disbursement_amount": Decimal("0"), "version": 2}
+    rebate, write_off = rows_of_change("disbursements", old, new, {"change_date": "2025-02-01"}, CAUSE)
+
+    rebate_detail = put_events_entry(outgoing_for("t1", rebate, 1, CAUSE), "bus")["Detail"]
+    write_off_detail = put_events_entry(outgoing_for("t1", write_off, 1, CAUSE), "bus")["Detail"]
+
+    assert '"old_margin":1000,' in rebate_detail and '"rebate_amount":500' in rebate_detail
+    assert "margin lowered from 1000 to 500" in rebate_detail
+    assert '"write_off_amount":10000' in write_off_detail and "written off by 10000 in full" in write_off_detail
+    assert "E+" not in rebate_detail + write_off_detail

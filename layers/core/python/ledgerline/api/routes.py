@@ -18,10 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Scopes an API key can carry.
-INGEST = "ingest"
-READ = "read"  # every GET of partner data
-SCOPES = (INGEST, READ)
+from ledgerline.domain.scopes import INGEST, READ
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from ledgerline.store.keys import (
 )
 
 LINK_COUNTER = "open_disbursements"
+STATED_EFFECTIVE_AT = "effective_at"  # on a current item whose last change stated its effective_at
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -49,8 +50,9 @@ class WriteConflict(Exception):
     """Someone else changed an item this write depended on: reload and decide again."""
 
 
-class AlreadyIngested(Exception):
-    """The event's ingested_events row exists: the event was committed before (crash, retry)."""
+class AlreadyWritten(Exception):
+    """A create-once item of the transaction exists (an event's ingested_events row, a derived
+    row, an outgoing_events row): this write was committed before (crash, retry, replay)."""
 
 
 @dataclass
@@ -69,6 +71,7 @@ class EventContext:
     event_id: str
     changed_by: str
     valid_from: str | None  # None: the system time of the write
+    effective_at_stated: bool = False  # valid_from is an effective_at the partner sent
 
 
 def _table() -> str:
@@ -128,7 +131,7 @@ def commit(
     """Write a decision and its ingested_events row in one transaction; returns the system time.
 
     Raises WriteConflict when an optimistic lock or a condition failed (reload and retry) and
-    AlreadyIngested when the event's row already exists.
+    AlreadyWritten when the event's ingested_events row already exists.
     """
     table = _table()
     now = system_time()
@@ -165,7 +168,7 @@ def commit(
 
 def transact(items: list[dict[str, Any]], already_done_index: int | None = None) -> None:
     """One TransactWriteItems. Raises WriteConflict when a condition failed or a concurrent
-    transaction interfered (reload and retry), AlreadyIngested when the item at
+    transaction interfered (reload and retry), AlreadyWritten when the item at
     `already_done_index` (a put guarded by attribute_not_exists) was already there."""
     try:
         aws.dynamodb().transact_write_items(TransactItems=items)
@@ -175,7 +178,7 @@ def transact(items: list[dict[str, Any]], already_done_index: int | None = None)
         codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
         if already_done_index is not None and len(codes) > already_done_index \
                 and codes[already_done_index] == "ConditionalCheckFailed":
-            raise AlreadyIngested() from error
+            raise AlreadyWritten() from error
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) or not codes:
             raise WriteConflict(codes) from error
         raise
@@ -205,9 +208,11 @@ def record_items(table: str, context: EventContext, write: RecordWrite, now: str
         "change": write.change,
         **index_keys(tenant, write.table, write.id, record, system_from),
     }
-    # SET what the current item holds now; REMOVE index keys that no longer apply, so the
-    # item leaves that index. Counters such as open_disbursements are left untouched.
-    stale = [name for name in INDEX_ATTRIBUTES if name not in current]
+    if context.effective_at_stated:  # the worker dates derived rows from it (docs/derived-data.md)
+        current[STATED_EFFECTIVE_AT] = valid_from
+    # SET what the current item holds now; REMOVE index keys (and a stated effective_at) that no
+    # longer apply. Counters such as open_disbursements are left untouched.
+    stale = [name for name in (*INDEX_ATTRIBUTES, STATED_EFFECTIVE_AT) if name not in current]
     names = {f"#s{i}": name for i, name in enumerate(current)} | {f"#r{i}": name for i, name in enumerate(stale)}
     values = {f":s{i}": _serializer.serialize(value) for i, value in enumerate(current.values())}
     update = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(current)))
