@@ -15,7 +15,7 @@ from ledgerline.domain.journal import Line, Position, Version, position_change, 
 from ledgerline.domain.tables import DISBURSEMENTS, PAYMENTS
 from ledgerline.observability import count, logger
 from ledgerline.store import journal, reads
-from ledgerline.store.records import AlreadyIngested, WriteConflict
+from ledgerline.store.records import AlreadyWritten, WriteConflict
 from ledgerline.store.retry import retry_on_conflict
 
 
@@ -36,7 +36,7 @@ def journal_change(tenant: str, new_item: dict[str, Any], old_item: dict[str, An
             position = (disbursement_id, position_change(lines, receivable_account(kind)), lock)
         try:
             journal.write(tenant, lines, journal.shard_of(tenant, disbursement_id or new.id), position)
-        except AlreadyIngested:
+        except AlreadyWritten:
             logger.info("journal lines already written", extra={"cause": new.cause()})
             return []
         count("JournalLines", len(lines))

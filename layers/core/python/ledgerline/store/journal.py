@@ -151,7 +151,7 @@ def position_update(tenant: str, disbursement_id: str, change: Position, lock: P
 def write(tenant: str, lines: list[Line], shard: int, position: tuple[str, Position, Position | None] | None) -> None:
     """One transaction: the lines, their totals and (disbursement id, change, lock) the position.
 
-    Raises records.AlreadyIngested when the lines are there already (a redelivery) and
+    Raises records.AlreadyWritten when the lines are there already (a redelivery) and
     records.WriteConflict when the position moved or a concurrent transaction interfered.
     """
     if not lines:
