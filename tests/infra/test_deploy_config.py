@@ -23,19 +23,19 @@ def test_defaults_without_context_or_environment():
 
 def test_environment_configures_a_deployment():
     loaded = config(environ={
-        "LEDGERLINE_STAGE": "prod", "LEDGERLINE_RATE_LIMIT": "100", "LEDGERLINE_BURST_LIMIT": "200",
+        "LEDGERLINE_STAGE": "staging", "LEDGERLINE_RATE_LIMIT": "100", "LEDGERLINE_BURST_LIMIT": "200",
         "LEDGERLINE_DAILY_QUOTA": "2000000", "CDK_DEFAULT_ACCOUNT": "111111111111", "CDK_DEFAULT_REGION": "eu-west-1",
         "LEDGERLINE_LOG_LEVEL": "debug",
     })
 
-    assert (loaded.stage, loaded.rate_limit, loaded.burst_limit, loaded.daily_quota) == ("prod", 100, 200, 2_000_000)
+    assert (loaded.stage, loaded.rate_limit, loaded.burst_limit, loaded.daily_quota) == ("staging", 100, 200, 2_000_000)
     assert (loaded.account, loaded.region, loaded.log_level) == ("111111111111", "eu-west-1", "DEBUG")
 
 
 def test_context_wins_over_environment():
     loaded = config(
         context={"stage": "staging", "rate_limit": "40", "region": "us-east-1"},
-        environ={"LEDGERLINE_STAGE": "prod", "LEDGERLINE_RATE_LIMIT": "10", "LEDGERLINE_REGION": "eu-west-1"},
+        environ={"LEDGERLINE_STAGE": "qa", "LEDGERLINE_RATE_LIMIT": "10", "LEDGERLINE_REGION": "eu-west-1"},
     )
 
     assert (loaded.stage, loaded.rate_limit, loaded.region) == ("staging", 40, "us-east-1")

@@ -5,29 +5,35 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ledgerline.api.models import answers
 
 
-class AccountBalance(BaseModel):
+class Shape(BaseModel):
+    """A response shape: only the OpenAPI document reads it, so nothing is built at cold start."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class AccountBalance(Shape):
     code: str = Field(examples=["1100"])
     name: str = Field(examples=["Loans receivable"])
     balance: Decimal
 
 
-class Section(BaseModel):
+class Section(Shape):
     accounts: list[AccountBalance]
     total: Decimal
 
 
-class BalanceCheck(BaseModel):
+class BalanceCheck(Shape):
     assets_total: Decimal
     liabilities_and_equity_total: Decimal
     balanced: bool
 
 
-class BalanceSheet(BaseModel):
+class BalanceSheet(Shape):
     report: Literal["balance-sheet"]
     as_of: str
     known_at: str
@@ -38,23 +44,23 @@ class BalanceSheet(BaseModel):
     balance_check: BalanceCheck
 
 
-class AccountActivity(BaseModel):
+class AccountActivity(Shape):
     code: str
     name: str
     activity: Decimal
 
 
-class ActivitySection(BaseModel):
+class ActivitySection(Shape):
     accounts: list[AccountActivity]
     total: Decimal
 
 
-class IncomeMemo(BaseModel):
+class IncomeMemo(Shape):
     rebates_granted: Decimal
     write_offs: Decimal
 
 
-class IncomeStatement(BaseModel):
+class IncomeStatement(Shape):
     report: Literal["income-statement"]
     from_: str = Field(alias="from")
     to: str
@@ -66,13 +72,13 @@ class IncomeStatement(BaseModel):
     memo: IncomeMemo
 
 
-class Flows(BaseModel):
+class Flows(Shape):
     inflows: Decimal = Field(ge=0)
     outflows: Decimal = Field(ge=0)
     net: Decimal
 
 
-class CashFlow(BaseModel):
+class CashFlow(Shape):
     report: Literal["cash-flow"]
     from_: str = Field(alias="from")
     to: str
@@ -86,23 +92,23 @@ class CashFlow(BaseModel):
     ending_balance: Decimal = Field(description="equals account 1000 on the balance sheet as of `to`")
 
 
-class CountAndOutstanding(BaseModel):
+class CountAndOutstanding(Shape):
     count: int
     outstanding: Decimal
 
 
-class PortfolioTotals(BaseModel):
+class PortfolioTotals(Shape):
     disbursements: int
     outstanding: Decimal
 
 
-class AgingBucket(BaseModel):
+class AgingBucket(Shape):
     bucket: Literal["current", "1-30", "31-60", "61-90", "91+"]
     count: int
     outstanding: Decimal
 
 
-class Portfolio(BaseModel):
+class Portfolio(Shape):
     report: Literal["portfolio"]
     as_of: str
     known_at: str
@@ -113,14 +119,14 @@ class Portfolio(BaseModel):
     par30: Decimal = Field(description="outstanding more than 30 days past due / total outstanding, 6 places")
 
 
-class ClientSummary(BaseModel):
+class ClientSummary(Shape):
     additions: int
     removals: int
     changes: int
     total_changes: int
 
 
-class ClientMovement(BaseModel):
+class ClientMovement(Shape):
     date: str
     change_type: Literal["addition", "removal", "change"]
     client_id: str
@@ -128,7 +134,7 @@ class ClientMovement(BaseModel):
     fields: dict[str, dict[str, Any]] = Field(description="field -> {old, new}")
 
 
-class ClientAnalytics(BaseModel):
+class ClientAnalytics(Shape):
     report: Literal["client-analytics"]
     from_: str = Field(alias="from")
     to: str
@@ -137,14 +143,14 @@ class ClientAnalytics(BaseModel):
     timeline: list[ClientMovement]
 
 
-class LineCause(BaseModel):
+class LineCause(Shape):
     table: str
     id: str
     version: int
     event_id: str
 
 
-class JournalLine(BaseModel):
+class JournalLine(Shape):
     line_id: str
     valid_date: str
     system_from: str
@@ -158,7 +164,7 @@ class JournalLine(BaseModel):
     cause: LineCause
 
 
-class JournalPage(BaseModel):
+class JournalPage(Shape):
     report: Literal["journal"]
     from_: str = Field(alias="from")
     to: str
