@@ -234,6 +234,9 @@ def test_bad_parameters_are_listed_in_one_problem(tables, report):
     assert {(e["field"], e["code"]) for e in problem["errors"]} == {("account", "unknown-account")}
     status, _, problem = report("balance-sheet", as_of="2024-01-01", currency="EUR", known_at="yesterday")
     assert {(e["field"], e["code"]) for e in problem["errors"]} == {("known_at", "invalid-date")}
+    status, _, body = report("analytics/clients", from_="0800-02-29", to="6408-02-29",
+                             known_at="0840-02-29T11:02:05-07:58")
+    assert (status, body["known_at"]) == (200, "0840-02-29T19:00:05.000000Z")  # a year before 1000 padded
 
 
 def check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report):

@@ -90,10 +90,12 @@ class Params:
         if value is None:
             return None
         try:
-            return system_time(instant(parse_when(value)[0]))
+            moment = instant(parse_when(value)[0]).astimezone(UTC)
         except ValueError:
             self.violations.append(Violation("known_at", "invalid-date", "must be an ISO 8601 timestamp"))
             return None
+        # the stored system times' fixed width (strftime would not pad a year before 1000)
+        return f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S.%fZ")
 
     def account(self, value: str | None) -> str | None:
         if value is not None and value not in POSTING_ACCOUNTS:

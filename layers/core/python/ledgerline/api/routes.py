@@ -73,6 +73,8 @@ ROUTES = (
       for name, query in REPORTS.items()),
     Route("GET", "/openapi.json", "tables"),
     Route("GET", "/docs", "tables"),
+    # API Gateway path parameters are whole segments: `{file}` is `<category>.json`.
+    Route("GET", "/schemas/ingest/{file}", "tables"),
 )
 
 
