@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(PY) -m bench.reads
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
+	$(PY) -m bench.reports
 	$(PY) -m bench.cold_start
 
 clean:

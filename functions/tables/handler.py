@@ -1,4 +1,4 @@
-"""Lambda for the read API, the API's own documentation and the validator page (routes in ledgerline.api)."""
+"""Lambda for the read API, the reports, the API's own documentation and the validator page (routes in ledgerline.api)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api import read_routes, validator_page
+from ledgerline.api import read_routes, report_routes, validator_page
 from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, tracer
 
 app = build_resolver()
 app.include_router(read_routes.router)
+app.include_router(report_routes.router)
 app.include_router(validator_page.router)
 
 

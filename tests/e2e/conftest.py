@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001",
         "fuzz": "key-fuzz-0001",  # a tenant of its own for the schemathesis run
         # tenants of their own for the documented examples and the validator page
-        "docs": "key-docs-0001", "guide": "key-guide-0001", "browser": "key-browser-0001", "demo": "key-demo-0001"}
+        "docs": "key-docs-0001", "guide": "key-guide-0001", "browser": "key-browser-0001", "demo": "key-demo-0001",
+        "ingester": "key-ingester-0001"}  # a second key of acme's, ingest scope only
+# Keys whose tenant or scopes differ from the default (tenant = the name, ingest + read).
+TENANT_SCOPES = {"reader": ("reader", ":read"), "ingester": ("acme", ":ingest")}
 
 
 def _free_port() -> int:
@@ -38,8 +41,9 @@ def local_stack() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERLINE_", "POWERTOOLS_"))}
     env.update(PORT=str(port), PYTHONUNBUFFERED="1",
-               LEDGERLINE_API_KEYS=",".join(f"{tenant}:{key}" + (":read" if tenant == "reader" else "")
-                                            for tenant, key in KEYS.items()))
+               LEDGERLINE_API_KEYS=",".join(f"{TENANT_SCOPES.get(name, (name, ''))[0]}:{key}"
+                                            + TENANT_SCOPES.get(name, (name, ""))[1]
+                                            for name, key in KEYS.items()))
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output = []

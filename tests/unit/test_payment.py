@@ -137,6 +137,20 @@ def test_given_principal_plus_interest_above_amount_when_created_then_out_of_ran
     assert pairs(refused(world.send, PAYMENT, payload)) == {("data.principal_amount", "out-of-range")}
 
 
+@pytest.mark.parametrize("step", [OMIT, "create"], ids=["no-step", "create"])
+def test_given_principal_interest_and_fee_above_amount_when_created_then_the_fee_is_out_of_range(world, step):
+    payload = payment(step=step, principal_amount=D("800"), interest_amount=D("50"), payment_fee=D("0.26"))
+    assert pairs(refused(world.send, PAYMENT, payload)) == {("data.payment_fee", "out-of-range")}
+
+
+def test_given_a_receipt_adding_a_fee_the_schedule_left_no_room_for_when_decided_then_out_of_range(world):
+    world.send(PAYMENT, payment(principal_amount=D("800"), interest_amount=D("50.25")))
+    error = refused(world.send, PAYMENT, move("PM1", "paid", payment_date="2024-11-20", payment_fee=D("0.01")))
+    assert pairs(error) == {("data.payment_fee", "out-of-range")}
+    world.send(PAYMENT, move("PM1", "paid", payment_date="2024-11-20", payment_fee=D("0.01"),
+                             principal_amount=D("799.99")))
+
+
 def test_given_principal_plus_interest_equal_to_amount_when_created_then_accepted(world):
     decision = world.send(PAYMENT, payment(principal_amount=D("800"), interest_amount=D("50.25")))
     assert decision.outcome == "Success" and decision.version == 1

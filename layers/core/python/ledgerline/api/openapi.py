@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from ledgerline.api import ingest_routes, read_routes, validate_routes
+from ledgerline.api import ingest_routes, read_routes, report_routes, validate_routes
 from ledgerline.api.ingest_schemas import category_schema, event_name, event_schemas, rebase
 from ledgerline.api.problems import ProblemError
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
@@ -116,6 +116,7 @@ def document() -> dict[str, Any]:
     app.include_router(ingest_routes.router)
     app.include_router(validate_routes.router)
     app.include_router(read_routes.router)
+    app.include_router(report_routes.router)
     schema = app.get_openapi_schema(
         title=TITLE,
         version=VERSION,

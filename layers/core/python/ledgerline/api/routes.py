@@ -49,6 +49,18 @@ def _read(resource: str, *query: str) -> Route:
     return Route("GET", resource, "tables", frozenset({READ}), query)
 
 
+# GET /api/reports/{name} and its query parameters (the function checks them all, and answers
+# 304 to a matching If-None-Match; header names are case-insensitive, the OpenAPI document
+# writes them in lower case)
+REPORTS = {
+    "balance-sheet": ("as_of", "currency", "known_at"),
+    "income-statement": ("from", "to", "currency", "known_at"),
+    "cash-flow": ("from", "to", "currency", "known_at"),
+    "portfolio": ("as_of", "currency", "known_at"),
+    "analytics/clients": ("from", "to", "known_at"),
+    "journal": ("from", "to", "currency", "account", "disbursement_id", "known_at", "limit", "cursor"),
+}
+
 ROUTES = (
     Route("POST", "/ingest", "ingest", frozenset({INGEST}), headers=("Idempotency-Key",), json_body=True),
     Route("POST", "/validate", "ingest", frozenset({INGEST}), json_body=True),
@@ -58,6 +70,8 @@ ROUTES = (
     _read("/api/tables/{table}/{id}/history", "limit", "offset"),
     _read("/api/tables/{table}/{id}/as-of/{date}", "known_at"),
     _read("/api/tables/{table}/{id}/changes", "from", "to"),
+    *(Route("GET", f"/api/reports/{name}", "tables", frozenset({READ}), query, headers=("if-none-match",))
+      for name, query in REPORTS.items()),
     Route("GET", "/openapi.json", "tables"),
     Route("GET", "/docs", "tables"),
     Route("GET", "/validator", "tables"),

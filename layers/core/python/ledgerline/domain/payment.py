@@ -77,9 +77,15 @@ class PaymentCategory(Category):
     def record_rules(self, record: dict[str, Any]) -> list[Violation]:
         principal = record.get("principal_amount") or Decimal(0)
         interest = record.get("interest_amount") or Decimal(0)
-        if record.get("amount") is not None and principal + interest > record["amount"]:
+        fee = record.get("payment_fee") or Decimal(0)
+        if record.get("amount") is None:
+            return []
+        if principal + interest > record["amount"]:
             return [Violation("data.principal_amount", "out-of-range",
                               "principal_amount and interest_amount together must not exceed amount")]
+        if principal + interest + fee > record["amount"]:  # the journal allocates amount to these parts
+            return [Violation("data.payment_fee", "out-of-range",
+                              "principal_amount, interest_amount and payment_fee together must not exceed amount")]
         return []
 
     def complete(self, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:

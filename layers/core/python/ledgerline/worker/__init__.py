@@ -10,6 +10,7 @@ For each stream record (Lambda's DynamoDB Streams shape) that passes the filter 
          from its current state, written under an optimistic lock on the statements record
          (its version), with the status row, the events' outgoing_events rows and the sweep's
          due entry, in one transaction; a lost race reloads and recomputes;
+      3. its journal lines (ledgerline.posting: double-entry lines, totals, position), once;
   - the INSERT of an outgoing_events row: the stream is the outbox; the event is published
     (PutEvents) from it. A failure fails the record, which Lambda delivers again: events are
     published at least once (same event id every time) and stored exactly once.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ledgerline import posting
 from ledgerline.domain.derive import Cause, Recomputed, disbursement_of, operation_of, recompute, rows_of_change
 from ledgerline.domain.derive.common import Row
 from ledgerline.domain.derive.recompute import applies_as_of
@@ -38,6 +39,7 @@ def derive(new_item: dict[str, Any], old_item: dict[str, Any] | None, today: dat
     disbursement_id = disbursement_of(table, new)
     if disbursement_id:
         recompute_disbursement(tenant, disbursement_id, cause, today, trigger=(table, new))
+    posting.journal_change(tenant, new_item, old_item)
 
 
 def create_once(tenant: str, rows: list[Row], cause: Cause) -> bool:

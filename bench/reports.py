@@ -1,0 +1,215 @@
+"""Benchmark of the reports over moto: DynamoDB calls and items read per report, and time.
+
+Builds books of 1,000 and 10,000 source events (10 % loans each with its client, 80 % paid
+installments, 10 % revenue and cost operations) spread over the valid days of 2024, written
+with the items ingest and the worker's journal step write (see `BookWriter`). Each report
+is then read through the real tables handler. Times are ratios to a floor measured in the same
+run (one moto GetItem). `K` is the system time when 90 % of the book was stored.
+
+Run: `python -m bench.reports [events ...]` (default 1000 10000).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import botocore.client
+
+from bench.common import median_seconds
+
+CALLS: Counter[str] = Counter()
+ITEMS: Counter[str] = Counter()
+_real_call = botocore.client.BaseClient._make_api_call
+TENANT = "bench"
+
+
+def _counting_call(self: Any, operation: str, params: dict[str, Any]) -> Any:
+    response = _real_call(self, operation, params)
+    if self.meta.service_model.service_name == "dynamodb":
+        CALLS[operation] += 1
+        ITEMS[operation] += response.get("Count", 1 if "Item" in response else 0)
+    return response
+
+
+class BookWriter:
+    """Writes a book with the items ingest and the worker's journal step write, batched.
+
+    moto copies the whole table for every TransactWriteItems, and its single-item calls are slow
+    enough that building a book of 10,000 events call by call would take hours on a shared
+    machine. So the same items are computed here with the same functions (record_items, the
+    posting rules, line_items, the totals' movements) and written with BatchWriteItem: the
+    totals and positions once, with their final sums. Building is not measured.
+    """
+
+    def __init__(self) -> None:
+        self.puts: list[dict[str, Any]] = []
+        self.current: dict[tuple[str, str], dict[str, Any]] = {}
+        self.positions: dict[str, Any] = {}
+        self.totals: dict[tuple[str, str], Any] = {}
+
+    def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None) -> None:
+        from ledgerline.domain.category import RecordWrite
+        from ledgerline.domain.journal import Position, Version, position_change, post, receivable_account
+        from ledgerline.domain.reports import Movement
+        from ledgerline.settings import get_settings
+        from ledgerline.store import journal
+        from ledgerline.store.keys import system_time
+        from ledgerline.store.records import EventContext, from_attributes, record_items
+
+        previous = self.current.get((table, record_id))
+        version = int(previous["version"]) if previous else 0
+        context = EventContext(TENANT, f"ev_{table}_{record_id}_{version + 1}", "bench", None)
+        write = RecordWrite(table, record_id, record, version, sorted(record))
+        version_put, current_update = record_items(get_settings().records_table, context, write, system_time())
+        update = current_update["Update"]
+        names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
+        current = {names[f"#s{i}"]: values[f":s{i}"] for i in range(len(values)) if f"#s{i}" in names}
+        self.puts += [version_put["Put"]["Item"], {**update["Key"], **current}]
+        item = from_attributes(current)
+        self.current[(table, record_id)] = item
+        if table == "clients":
+            return
+        disbursement_id = record.get("disbursement_id")
+        position = self.positions.get(disbursement_id, Position())
+        old = Version.from_item(previous) if previous else None
+        lines = post(old, Version.from_item(item), position, kind)
+        if disbursement_id:
+            moved = position_change(lines, receivable_account(kind))
+            self.positions[disbursement_id] = Position(position.receivable + moved.receivable)
+        for line in lines:
+            self.puts += [put["Put"]["Item"] for put in journal.line_items(TENANT, line)]
+        shard = journal.shard_of(TENANT, disbursement_id or record_id)
+        for sort_key, moved in journal.total_movements(shard, lines).items():
+            self.totals.setdefault(("EUR", sort_key), Movement()).add(moved)
+
+    def flush(self) -> None:
+        from ledgerline import aws
+        from ledgerline.settings import get_settings
+        from ledgerline.store import journal
+        from ledgerline.store.records import to_attributes
+
+        for (currency, sort_key), moved in self.totals.items():
+            self.puts.append({"PK": {"S": journal.totals_pk(TENANT, currency)}, "SK": {"S": sort_key},
+                              **to_attributes(journal.movement_attributes(moved))})
+        for disbursement_id, position in self.positions.items():
+            self.puts.append({**journal.position_key(TENANT, disbursement_id),
+                              **to_attributes({"receivable": position.receivable})})
+        client, table = aws.dynamodb(), get_settings().records_table
+        for start in range(0, len(self.puts), 25):
+            request = {table: [{"PutRequest": {"Item": item}} for item in self.puts[start:start + 25]]}
+            while request:
+                request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        self.puts.clear()
+
+
+def build(events: int) -> str:
+    """Write the book; returns K, the system time after 90 % of its events."""
+    from ledgerline.store.keys import system_time
+
+    book = BookWriter()
+    loans = max(1, events // 10)
+    known_at = ""
+    written = 0
+    for n in range(loans):
+        start = date(2024, 1, 1) + timedelta(days=n * 300 // loans)
+        client_id, loan_id = f"C{n:05d}", f"D{n:05d}"
+        book.write("clients", client_id, {"client_id": client_id, "name": f"Client {n}",
+                                          "client_type": "individual", "deleted": False})
+        book.write("disbursements", loan_id, {
+            "disbursement_id": loan_id, "kind": "loan", "currency": "EUR", "disbursement_amount": Decimal(8000),
+            "upfront_fee": Decimal(80), "gross_value": Decimal(8080), "total_expected_margin": Decimal(800),
+            "client_id": client_id, "disbursement_date": start.isoformat(),
+            "maturity_date": (start + timedelta(days=365)).isoformat(), "deleted": False}, "loan")
+        for k in range(8):
+            due = min(start + timedelta(days=30 * (k + 1)), date(2024, 12, 31)).isoformat()
+            payment_id = f"P{n:05d}-{k}"
+            book.write("payments", payment_id, {
+                "payment_id": payment_id, "disbursement_id": loan_id, "status": "paid", "amount": Decimal(1100),
+                "principal_amount": Decimal(1000), "interest_amount": Decimal(100), "currency": "EUR",
+                "due_date": due, "payment_date": due, "installment_number": k + 1, "source": "client",
+                "deleted": False}, "loan")
+        operation_id = f"O{n:05d}"
+        book.write("operations", operation_id, {
+            "operation_id": operation_id, "operation_type": "cost" if n % 2 else "revenue", "amount": Decimal(25),
+            "currency": "EUR", "operation_date": start.isoformat(), "deleted": False})
+        written += 10
+        if not known_at and written >= events * 9 // 10:
+            time.sleep(0.001)
+            known_at = system_time()
+    book.flush()
+    return known_at or system_time()
+
+
+def main(sizes: list[int], rounds: int = 5) -> None:
+    from moto import mock_aws
+
+    botocore.client.BaseClient._make_api_call = _counting_call  # type: ignore[method-assign]
+    print(f"Median of {rounds} requests per report; floor = one moto GetItem; K = when 90 % was stored.\n")
+    print("| events | report | DynamoDB calls | items read | time / floor |")
+    print("| --- | --- | --- | --- | --- |")
+    for size in sizes:
+        with mock_aws():
+            bench_book(size, rounds)
+
+
+def bench_book(size: int, rounds: int) -> None:
+    import functions.tables.handler as tables_handler
+    from ledgerline import aws
+    from ledgerline.settings import get_settings
+    from ledgerline.store.schema import create_tables
+    from tests.builders import FakeLambdaContext, api_event
+
+    get_settings.cache_clear()
+    aws.reset()
+    settings = get_settings()
+    create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
+    started = time.perf_counter()
+    known_at = build(size)
+    built = time.perf_counter() - started
+    floor = median_seconds(lambda: aws.dynamodb().get_item(
+        TableName=settings.records_table, Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), 50)
+
+    def read(name: str, **query: str) -> None:
+        query = {k.rstrip("_"): v for k, v in query.items()}
+        event = api_event("GET", f"/api/reports/{name}", scopes="read", tenant=TENANT, query=query)
+        response = tables_handler.handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 200, response["body"]
+
+    scenarios = {
+        "balance sheet as of 2024-12-31": lambda: read("balance-sheet", as_of="2024-12-31", currency="EUR"),
+        "balance sheet as of 2024-06-15": lambda: read("balance-sheet", as_of="2024-06-15", currency="EUR"),
+        "balance sheet, known_at K": lambda: read("balance-sheet", as_of="2024-12-31", currency="EUR",
+                                                   known_at=known_at),
+        "income statement 2024-02-10..2024-11-20": lambda: read(
+            "income-statement", from_="2024-02-10", to="2024-11-20", currency="EUR"),
+        "cash flow 2024-02-10..2024-11-20": lambda: read(
+            "cash-flow", from_="2024-02-10", to="2024-11-20", currency="EUR"),
+        "journal, one page of 100": lambda: read("journal", from_="2024-01-01", to="2024-12-31",
+                                                 currency="EUR", limit="100"),
+        "portfolio as of 2024-12-31": lambda: read("portfolio", as_of="2024-12-31", currency="EUR"),
+        "client analytics 2024": lambda: read("analytics/clients", from_="2024-01-01", to="2024-12-31"),
+    }
+    for name, action in scenarios.items():
+        CALLS.clear()
+        ITEMS.clear()
+        # the portfolio and client analytics read the whole book: once is enough on a large one
+        repeat = rounds if size <= 1000 or ("portfolio" not in name and "client" not in name) else 1
+        timings = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            action()
+            timings.append(time.perf_counter() - start)
+        calls = ", ".join(f"{op} {n / repeat:g}" for op, n in sorted(CALLS.items()))
+        print(f"| {size:,} | {name} | {calls} | {sum(ITEMS.values()) / repeat:g} | "
+              f"{statistics.median(timings) / floor:.1f}x |")
+    print(f"(building the book of {size:,} events took {built:.0f} s)\n", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main([int(arg) for arg in sys.argv[1:]] or [1000, 10000])
