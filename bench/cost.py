@@ -54,9 +54,9 @@ def main() -> None:
     from moto import mock_aws
 
     import functions.ingest.handler as ingest_handler
+    from ledgerline import aws
     from ledgerline.api import ingest_routes
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from ledgerline.store.schema import INDEXES, create_tables
     from tests.builders import FakeLambdaContext, api_event, client, loan, payment
 
@@ -71,7 +71,7 @@ def main() -> None:
     dynamo_costs = []
     for name, (body, is_update) in scenarios.items():
         with mock_aws():
-            aws.reset_clients()
+            aws.reset()
             ingest_routes._idempotent_ingest.cache_clear()
             settings = get_settings()
             create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)

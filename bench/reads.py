@@ -35,15 +35,15 @@ def main(rounds: int = 50) -> None:
 
     import functions.ingest.handler as ingest_handler
     import functions.tables.handler as tables_handler
+    from ledgerline import aws
     from ledgerline.api import ingest_routes
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from ledgerline.store.schema import create_tables
     from tests.builders import FakeLambdaContext, api_event, client, loan
 
     botocore.client.BaseClient._make_api_call = _counting_call  # type: ignore[method-assign]
     with mock_aws():
-        aws.reset_clients()
+        aws.reset()
         ingest_routes._idempotent_ingest.cache_clear()
         settings = get_settings()
         create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)

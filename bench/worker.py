@@ -25,6 +25,7 @@ import botocore.client
 import botocore.exceptions
 
 from bench.common import median_seconds
+from ledgerline.domain.tables import OUTGOING_EVENTS, Kind, of_kind
 
 WRITES: Counter[str] = Counter()
 CALLS: Counter[str] = Counter()
@@ -88,31 +89,30 @@ def _patch_moto_transaction_copy() -> None:
     models.copy = _Copy  # type: ignore[attr-defined]
 
 
-DERIVED_TABLES = ("statements", "disbursement_status", "extensions", "rebates", "write_offs", "asset_status",
-                  "outgoing_events")
+# Tables the worker writes: the derived ones and the log of published events.
+DERIVED_TABLES = (*of_kind(Kind.DERIVED), OUTGOING_EVENTS)
 
 
 def main(disbursements: int = 40) -> None:
-    import boto3
     from moto import mock_aws
 
     from functions.worker.handler import handler
+    from ledgerline import aws
     from ledgerline.domain.jsonio import dumps, loads
     from ledgerline.ingest import IngestRequest, ingest
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from ledgerline.store.schema import STREAM_BATCH_SIZE, create_tables
     from local.stream_pump import StreamPump
     from tests.builders import FakeLambdaContext, client, loan, operation, payment
 
     _patch_moto_transaction_copy()
     with mock_aws():
-        aws.reset_clients()
+        aws.reset()
         get_settings.cache_clear()
         settings = get_settings()
         create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
-        boto3.client("events").create_event_bus(Name="bench-bus")
-        dlq = boto3.client("sqs").create_queue(QueueName="bench-dlq")["QueueUrl"]
+        aws.client("events").create_event_bus(Name="bench-bus")
+        dlq = aws.client("sqs").create_queue(QueueName="bench-dlq")["QueueUrl"]
         os.environ["LEDGERLINE_WORKER_DLQ_URL"] = dlq
         get_settings.cache_clear()
 
@@ -135,8 +135,8 @@ def main(disbursements: int = 40) -> None:
             send(operation(f"{d}-O", disbursement_id=d, asset_id=f"A-{d}", asset_status="active",
                            asset_value=Decimal("5000")))
 
-        pump = StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=boto3.client("dynamodbstreams"),
-                          sqs=boto3.client("sqs"), table_name=settings.records_table, dlq_url=dlq,
+        pump = StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=aws.client("dynamodbstreams"),
+                          sqs=aws.client("sqs"), table_name=settings.records_table, dlq_url=dlq,
                           context_factory=FakeLambdaContext)
         floor = median_seconds(lambda: aws.dynamodb().get_item(TableName=settings.records_table,
                                                         Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), 50)
@@ -185,17 +185,13 @@ def main(disbursements: int = 40) -> None:
 def _derived_counts(dynamodb: Any, table: str) -> Counter[str]:
     """Version items of the derived tables (one per derived row version)."""
     found: Counter[str] = Counter()
-    request: dict[str, Any] = {"TableName": table}
-    while True:
-        page = dynamodb.scan(**request)
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
             pk, sk = item["PK"]["S"], item["SK"]["S"]
             parts = pk.split("#")
             if len(parts) > 2 and parts[2] in DERIVED_TABLES and sk.startswith("v") and sk != "v0":
                 found[parts[2]] += 1
-        if "LastEvaluatedKey" not in page:
-            return found
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return found
 
 
 if __name__ == "__main__":

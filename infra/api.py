@@ -10,6 +10,7 @@ partner ever handling a second key (`api_key_source_type=AUTHORIZER`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
@@ -20,6 +21,7 @@ from constructs import Construct
 
 from infra import nag
 from infra.config import DeployConfig
+from ledgerline.api.routes import ROUTES, Route
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,6 @@ ACCESS_LOG_FIELDS = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 
-# Query parameters are declared for the record (and the console); none is required.
-_LIST_QUERY = ("limit", "cursor", "updated_since", "disbursement_id", "client_id")
-
-
 def problem_body(problem: GatewayProblem, problem_base: str) -> str:
     return json.dumps(
         {
@@ -139,10 +137,12 @@ def problem_body(problem: GatewayProblem, problem_base: str) -> str:
     )
 
 
-def _params(*, path: tuple[str, ...] = (), query: tuple[str, ...] = (), headers: tuple[str, ...] = ()) -> dict[str, bool]:
-    params = {f"method.request.path.{name}": True for name in path}
-    params.update({f"method.request.querystring.{name}": False for name in query})
-    params.update({f"method.request.header.{name}": False for name in headers})
+def request_parameters(route: Route) -> dict[str, bool]:
+    """A method's declared parameters: path parameters required; query parameters and headers
+    declared for the record (and the console), checked by the function itself."""
+    params = {f"method.request.path.{name}": True for name in route.path_parameters}
+    params.update({f"method.request.querystring.{name}": False for name in route.query})
+    params.update({f"method.request.header.{name}": False for name in route.headers})
     return params
 
 
@@ -156,9 +156,9 @@ class Api(Construct):
         *,
         config: DeployConfig,
         authorizer_function: lambda_.IFunction,
-        ingest_function: lambda_.IFunction,
-        tables_function: lambda_.IFunction,
+        route_functions: Mapping[str, lambda_.IFunction],
     ) -> None:
+        """`route_functions`: the function serving each `Route.function` of the route list."""
         super().__init__(scope, construct_id)
 
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=config.log_retention)
@@ -223,7 +223,7 @@ class Api(Construct):
             ),
         )
 
-        self._add_routes(ingest_function, tables_function, ingest_body)
+        self._add_routes(route_functions, ingest_body)
         self._add_gateway_responses(config.problem_base_url)
 
         self.usage_plan = self.rest_api.add_usage_plan(
@@ -239,55 +239,34 @@ class Api(Construct):
 
     # -- routes ---------------------------------------------------------------------------
 
-    def _authorized(self, request_parameters: dict[str, bool], **extra: object) -> dict[str, object]:
-        return {
-            "authorizer": self.authorizer,
-            "authorization_type": apigw.AuthorizationType.CUSTOM,
-            "api_key_required": True,
-            "request_validator": self.validator,
-            "request_parameters": request_parameters,
-            **extra,
-        }
+    def _add_routes(self, functions: Mapping[str, lambda_.IFunction], json_object: apigw.IModel) -> None:
+        """One method per entry of the route list, on resources made from its path."""
+        integrations = {name: apigw.LambdaIntegration(function, allow_test_invoke=False)
+                        for name, function in functions.items()}
+        resources: dict[str, apigw.IResource] = {"": self.rest_api.root}
+        self.public_methods: list[apigw.Method] = []
+        for route in ROUTES:
+            resource = self._resource(resources, route.resource)
+            options: dict[str, object] = {"request_validator": self.validator,
+                                          "request_parameters": request_parameters(route)}
+            if route.json_body:
+                options["request_models"] = {"application/json": json_object}
+            if route.authorized:
+                options.update(authorizer=self.authorizer, authorization_type=apigw.AuthorizationType.CUSTOM,
+                               api_key_required=True)
+            else:  # the API description and its rendered docs are public by contract
+                options["authorization_type"] = apigw.AuthorizationType.NONE
+            method = resource.add_method(route.method, integrations[route.function], **options)
+            if not route.authorized:
+                self.public_methods.append(method)
 
-    def _add_routes(
-        self, ingest_function: lambda_.IFunction, tables_function: lambda_.IFunction, ingest_body: apigw.IModel
-    ) -> None:
-        ingest = apigw.LambdaIntegration(ingest_function, allow_test_invoke=False)
-        tables = apigw.LambdaIntegration(tables_function, allow_test_invoke=False)
-        root = self.rest_api.root
-
-        root.add_resource("ingest").add_method(
-            "POST",
-            ingest,
-            **self._authorized(
-                _params(headers=("Idempotency-Key",)), request_models={"application/json": ingest_body}
-            ),
-        )
-
-        table_list = root.add_resource("api").add_resource("tables")
-        table_list.add_method("GET", tables, **self._authorized({}))
-        table = table_list.add_resource("{table}")
-        table.add_method("GET", tables, **self._authorized(_params(path=("table",), query=_LIST_QUERY)))
-        record = table.add_resource("{id}")
-        record_path = ("table", "id")
-        record.add_method("GET", tables, **self._authorized(_params(path=record_path)))
-        record.add_resource("history").add_method(
-            "GET", tables, **self._authorized(_params(path=record_path, query=("limit", "offset")))
-        )
-        record.add_resource("as-of").add_resource("{date}").add_method(
-            "GET", tables, **self._authorized(_params(path=(*record_path, "date"), query=("known_at",)))
-        )
-        record.add_resource("changes").add_method(
-            "GET", tables, **self._authorized(_params(path=record_path, query=("from", "to")))
-        )
-
-        # The API description and its rendered docs are public by contract.
-        self.public_methods = [
-            root.add_resource(path).add_method(
-                "GET", tables, authorization_type=apigw.AuthorizationType.NONE, request_validator=self.validator
-            )
-            for path in ("openapi.json", "docs")
-        ]
+    @staticmethod
+    def _resource(resources: dict[str, apigw.IResource], path: str) -> apigw.IResource:
+        """The resource of `path`, creating it and its missing parents."""
+        if path not in resources:
+            parent, _, part = path.rpartition("/")
+            resources[path] = Api._resource(resources, parent).add_resource(part)
+        return resources[path]
 
     def _add_gateway_responses(self, problem_base: str) -> None:
         for problem in GATEWAY_PROBLEMS:

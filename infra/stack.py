@@ -134,8 +134,7 @@ class LedgerlineStack(Stack):
             "Api",
             config=config,
             authorizer_function=authorizer.function,
-            ingest_function=ingest.function,
-            tables_function=tables.function,
+            route_functions={"ingest": ingest.function, "tables": tables.function},
         )
 
         # -- monitoring ------------------------------------------------------------------

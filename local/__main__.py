@@ -58,8 +58,8 @@ def main() -> None:
 
     from moto.server import ThreadedMotoServer
 
+    from ledgerline import aws
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from ledgerline.store.apikeys import create_key
     from ledgerline.store.schema import create_tables
     from local.gateway import Gateway, serve

@@ -245,20 +245,19 @@ def state_file(port: int) -> Path:
 
 def start_local(port: int, moto_port: int) -> StreamPump:
     """Create the bus and the DLQ, point the worker at them, start pumping (python -m local)."""
-    import boto3
-
+    from ledgerline import aws
     from ledgerline.settings import get_settings
     from local.lambdas import LocalContext
 
-    dlq_url = create_worker_resources(boto3.client("sqs"), boto3.client("events"))
+    dlq_url = create_worker_resources(aws.client("sqs"), aws.client("events"))
     os.environ.update({"LEDGERLINE_EVENT_BUS": BUS_NAME, "LEDGERLINE_WORKER_DLQ_URL": dlq_url})
     get_settings.cache_clear()
     settings = get_settings()
     from functions.worker.handler import handler
 
     pump = StreamPump(
-        handler=handler, dynamodb=boto3.client("dynamodb"), streams=boto3.client("dynamodbstreams"),
-        sqs=boto3.client("sqs"), table_name=settings.records_table, dlq_url=dlq_url,
+        handler=handler, dynamodb=aws.client("dynamodb"), streams=aws.client("dynamodbstreams"),
+        sqs=aws.client("sqs"), table_name=settings.records_table, dlq_url=dlq_url,
         region=os.environ.get("AWS_REGION", "eu-west-1"),
         context_factory=lambda: LocalContext("worker", timeout_seconds=300.0),
     )

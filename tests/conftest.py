@@ -34,20 +34,20 @@ def moto_tables() -> Iterator[Any]:
     """Fresh moto tables built from the shared schema; yields the low-level DynamoDB client."""
     from moto import mock_aws
 
+    from ledgerline import aws
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from ledgerline.store.schema import create_tables
     from local.moto_atomic import make_dynamodb_atomic
 
     make_dynamodb_atomic()
     with mock_aws():
         get_settings.cache_clear()
-        aws.reset_clients()
+        aws.reset()
         _reset_idempotency_store()
         settings = get_settings()
         create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
         yield aws.dynamodb()
-        aws.reset_clients()
+        aws.reset()
         _reset_idempotency_store()
 
 
@@ -111,13 +111,10 @@ def worker_aws(tables: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     import json
     from types import SimpleNamespace
 
-    import boto3
-
-    from ledgerline import worker
-    from ledgerline.events import publish
+    from ledgerline import aws
     from ledgerline.settings import get_settings
 
-    sqs, events = boto3.client("sqs"), boto3.client("events")
+    sqs, events = aws.client("sqs"), aws.client("events")
     bus = "ledgerline-events-test"
     events.create_event_bus(Name=bus)
     dlq = sqs.create_queue(QueueName="ledgerline-worker-dlq-test")["QueueUrl"]
@@ -128,8 +125,7 @@ def worker_aws(tables: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("LEDGERLINE_EVENT_BUS", bus)
     monkeypatch.setenv("LEDGERLINE_WORKER_DLQ_URL", dlq)
     get_settings.cache_clear()
-    publish.reset_clients()
-    worker.reset_clients()
+    aws.reset()
 
     def drain(queue_url: str) -> list[dict[str, Any]]:
         messages = []
@@ -144,22 +140,19 @@ def worker_aws(tables: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield SimpleNamespace(sqs=sqs, bus=bus, dlq_url=dlq, published=lambda: drain(captured),
                           dead_letters=lambda: drain(dlq))
     get_settings.cache_clear()
-    publish.reset_clients()
-    worker.reset_clients()
+    aws.reset()
 
 
 @pytest.fixture
 def stream_pump(worker_aws: Any) -> Any:
     """The local stack's stream pump over the test tables, driven by hand (`drain()`), feeding
     the real worker handler."""
-    import boto3
-
     from functions.worker.handler import handler
+    from ledgerline import aws
     from ledgerline.settings import get_settings
-    from ledgerline.store import aws
     from local.stream_pump import StreamPump
     from tests.builders import FakeLambdaContext
 
-    return StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=boto3.client("dynamodbstreams"),
+    return StreamPump(handler=handler, dynamodb=aws.dynamodb(), streams=aws.client("dynamodbstreams"),
                       sqs=worker_aws.sqs, table_name=get_settings().records_table, dlq_url=worker_aws.dlq_url,
                       context_factory=FakeLambdaContext)

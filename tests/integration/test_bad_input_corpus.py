@@ -383,13 +383,10 @@ _baseline: dict[int, tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[
 
 
 def scan(tables, table_name: str, projection: str | None = None) -> list[dict[str, Any]]:
-    items, options = [], {"ProjectionExpression": projection} if projection else {}
-    while True:
-        page = tables.scan(TableName=table_name, ConsistentRead=True, **options)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
-        options["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    options = {"ProjectionExpression": projection} if projection else {}
+    pages = tables.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True, **options)
+    items = [item for page in pages for item in page["Items"]]
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
 
 
 def snapshot(tables, full: bool = False) -> dict[str, list[dict[str, Any]]]:

@@ -13,6 +13,7 @@ from ledgerline import worker
 from ledgerline.domain.derive.common import Cause
 from ledgerline.settings import get_settings
 from ledgerline.store import derived, records
+from ledgerline.worker import outbox
 from tests.builders import FakeLambdaContext, client, loan, payment
 
 TABLE = "ledgerline-records-test"
@@ -187,7 +188,7 @@ def test_eventbridge_refusing_an_event_leaves_it_in_the_outbox_until_it_goes_thr
         return real(kept)
 
     real = publish.publish
-    monkeypatch.setattr(worker, "publish", refuse_the_statement_twice)
+    monkeypatch.setattr(outbox, "publish", refuse_the_statement_twice)
 
     stream_pump.drain()
 

@@ -14,9 +14,9 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from ledgerline import admin
+from ledgerline import admin, aws
 from ledgerline.settings import get_settings
-from ledgerline.store import apikeys, aws, schema
+from ledgerline.store import apikeys, schema
 
 TABLE = "ledgerline-test-records"
 IDEMPOTENCY_TABLE = "ledgerline-test-idempotency"
@@ -30,7 +30,7 @@ def run(*argv: str) -> tuple[int, str]:
 
 def reset_caches() -> None:
     get_settings.cache_clear()
-    aws.reset_clients()
+    aws.reset()
 
 
 @pytest.fixture

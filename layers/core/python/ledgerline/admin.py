@@ -35,8 +35,9 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ledgerline import aws
 from ledgerline.settings import get_settings
-from ledgerline.store import apikeys, aws
+from ledgerline.store import apikeys
 
 # Same shape as the contract's record ids: it becomes part of storage keys, so no '#'.
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -109,7 +110,7 @@ def aws_target(table: str, endpoint_url: str | None, region: str | None) -> Iter
     saved = {name: os.environ.get(name) for name in overrides}
     os.environ.update(overrides)
     get_settings.cache_clear()
-    aws.reset_clients()
+    aws.reset()
     try:
         yield
     finally:
@@ -119,11 +120,11 @@ def aws_target(table: str, endpoint_url: str | None, region: str | None) -> Iter
             else:
                 os.environ[name] = value
         get_settings.cache_clear()
-        aws.reset_clients()
+        aws.reset()
 
 
 def _apigateway(endpoint_url: str | None) -> Any:
-    return boto3.client("apigateway", endpoint_url=endpoint_url)
+    return aws.client("apigateway", endpoint_url)
 
 
 def create(args: argparse.Namespace, out: TextIO) -> None:

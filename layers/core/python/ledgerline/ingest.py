@@ -9,8 +9,6 @@ answers from it instead of applying the event again.
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +16,11 @@ from ledgerline.domain.category import Ref
 from ledgerline.domain.envelope import DEPRECATED_FIELDS, parse_event
 from ledgerline.domain.errors import DomainError
 from ledgerline.domain.jsonio import canonical
-from ledgerline.observability import count, logger
-from ledgerline.settings import get_settings
+from ledgerline.domain.tables import INGESTED_EVENTS
+from ledgerline.observability import count
 from ledgerline.store import records
-from ledgerline.store.records import AlreadyIngested, EventContext, WriteConflict
+from ledgerline.store.records import AlreadyIngested, EventContext
+from ledgerline.store.retry import retry_on_conflict
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,8 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
     parsed, category = event.parsed, event.category
     target = Ref(category.table, parsed.record_id)
     context = EventContext(request.tenant, request.event_id, request.key_id, event.effective_at)
-    attempts = get_settings().max_write_attempts
-    for attempt in range(attempts):
+
+    def attempt() -> dict[str, Any]:
         loaded = records.load(request.tenant, request.event_id, target, category.references(parsed, None))
         if loaded.ingested:
             return replayed(loaded.ingested, request)
@@ -85,21 +84,17 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
         try:
             records.commit(context, decision, target, ingested,
                            {"body_sha256": request.body_sha256, "response": response})
-        except WriteConflict as conflict:
-            logger.info("write conflict, retrying", extra={"attempt": attempt + 1, "reasons": conflict.args})
-            count("WriteConflicts")
-            time.sleep(random.uniform(0, min(0.4, 0.005 * 2**attempt)))
-            continue
         except AlreadyIngested:
-            stored = records.batch_get(request.tenant, [Ref(records.INGESTED_EVENTS, request.event_id)])
+            stored = records.batch_get(request.tenant, [Ref(INGESTED_EVENTS, request.event_id)])
             return replayed(next(iter(stored.values())), request)
         count(f"Events{decision.outcome}")
         return response
-    raise DomainError(
+
+    return retry_on_conflict(attempt, lambda: DomainError(
         "conflict",
         f"{category.name} {parsed.record_id} is being changed by many requests at once; retry shortly.",
         retry_after=1,
-    )
+    ))
 
 
 def replayed(ingested: dict[str, Any], request: IngestRequest) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ledgerline.api.problems import PROBLEM_JSON
+from ledgerline.domain.envelope import CATEGORIES
 
 
 class ProblemViolation(BaseModel):
@@ -35,7 +36,7 @@ class Warning(BaseModel):
 class IngestAnswer(BaseModel):
     status: Literal["Success", "Duplicate", "Unchanged"]
     event_id: str
-    category: Literal["client", "disbursement", "payment", "operation"]
+    category: Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
     id: str
     step: Literal["create", "update", "delete"]
     version: int

@@ -14,6 +14,7 @@ from ledgerline.api.models import AsOf, Changes, History, RecordItem, RecordPage
 from ledgerline.api.problems import ProblemError
 from ledgerline.domain import temporal
 from ledgerline.domain.errors import Violation
+from ledgerline.domain.tables import READABLE, TABLES, Filter
 from ledgerline.domain.values import ID_PATTERN, format_timestamp, instant, parse_when
 from ledgerline.observability import tracer
 from ledgerline.store import reads
@@ -21,7 +22,9 @@ from ledgerline.store.keys import system_time
 
 router = APIGatewayRouter()
 MAX_PAGE = 500
-TableName = Annotated[str, Path(description="one of the readable tables (GET /api/tables)")]
+# The enum documents the names; an unknown one is still answered by `_table` (404 with the list).
+TableName = Annotated[str, Path(description="one of the readable tables (GET /api/tables)",
+                                json_schema_extra={"enum": list(READABLE)})]
 RecordId = Annotated[str, Path(description="the record's id")]
 
 
@@ -30,8 +33,8 @@ def _tenant() -> str:
 
 
 def _table(table: str) -> str:
-    if table not in reads.TABLE_FILTERS:
-        raise ProblemError("not-found", f"Unknown table '{table}'.", tables=list(reads.READABLE_TABLES))
+    if table not in READABLE:
+        raise ProblemError("not-found", f"Unknown table '{table}'.", tables=list(READABLE))
     return table
 
 
@@ -59,7 +62,7 @@ def _versions(tenant: str, table: str, record_id: str) -> list[dict]:
 @router.get("/api/tables", summary="List the readable tables", tags=["read"], responses=answers(TableList))
 def list_tables():
     _tenant()
-    return json_response({"tables": list(reads.READABLE_TABLES)})
+    return json_response({"tables": list(READABLE)})
 
 
 @router.get("/api/tables/<table>", summary="Page through a table in update order", tags=["read"],
@@ -78,11 +81,11 @@ def list_table(
     filters = {"disbursement_id": disbursement_id, "client_id": client_id, "updated_since": updated_since}
     violations = [
         Violation(name, "not-allowed", f"does not apply to {table}")
-        for name in ("disbursement_id", "client_id")
-        if filters[name] is not None and name not in reads.TABLE_FILTERS[table]
+        for name in Filter
+        if filters[name] is not None and name not in TABLES[table].filters
     ] + [
         Violation(name, "invalid-id", "must be a valid id")
-        for name in ("disbursement_id", "client_id")
+        for name in Filter
         if filters[name] is not None and not ID_PATTERN.fullmatch(filters[name])
     ]
     if violations:

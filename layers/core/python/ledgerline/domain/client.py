@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ledgerline.domain import tables
 from ledgerline.domain.category import Category, Decision, Parsed, Payload, Ref
 from ledgerline.domain.errors import Violation, conflict
 from ledgerline.domain.values import Country, Currency, DateValue, Email, Id, Info, Text, text
@@ -26,7 +27,7 @@ class ClientPayload(Payload):
 
 class ClientCategory(Category):
     name = "client"
-    table = "clients"
+    table = tables.CLIENTS
     id_field = "client_id"
     model = ClientPayload
     step_required = True

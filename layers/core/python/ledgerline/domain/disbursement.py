@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
+from ledgerline.domain import tables
 from ledgerline.domain.category import Category, Decision, Parsed, Payload, RecordWrite, Ref, live, unknown
 from ledgerline.domain.errors import Violation
 from ledgerline.domain.values import (
@@ -25,7 +26,6 @@ from ledgerline.domain.values import (
 )
 
 MAX_LINKED_CLIENTS = 15  # keeps the worst-case relink inside one 100-item transaction
-PURCHASE_CLIENTS_TABLE = "purchase_clients"
 LOAN_ONLY = ("disbursement_date", "maturity_date", "client_ids")
 PURCHASE_ONLY = ("operation_date", "payment_date", "estimated_delivery_date", "goods_description",
                  "goods_status", "purchase_clients")
@@ -92,7 +92,7 @@ def purchase_client_row_id(disbursement_id: str, client_id: str) -> str:
 
 class DisbursementCategory(Category):
     name = "disbursement"
-    table = "disbursements"
+    table = tables.DISBURSEMENTS
     id_field = "disbursement_id"
     model = DisbursementPayload
     step_required = True
@@ -189,7 +189,7 @@ class DisbursementCategory(Category):
         if (current or parsed.fields).get("kind") == "purchase" or parsed.fields.get("purchase_clients"):
             old = {pc["client_id"] for pc in (current or {}).get("purchase_clients") or ()}
             new = {pc["client_id"] for pc in parsed.fields.get("purchase_clients") or ()}
-            refs += [Ref(PURCHASE_CLIENTS_TABLE, purchase_client_row_id(parsed.record_id, c)) for c in sorted(old | new)]
+            refs += [Ref(tables.PURCHASE_CLIENTS, purchase_client_row_id(parsed.record_id, c)) for c in sorted(old | new)]
         return refs
 
     def reference_rules(self, parsed, record, current, loaded, prefix) -> list[Violation]:
@@ -219,7 +219,7 @@ class DisbursementCategory(Category):
         old = {pc["client_id"] for pc in (current or {}).get("purchase_clients") or ()}
         for client_id in sorted(old | set(shares)):
             row_id = purchase_client_row_id(parsed.record_id, client_id)
-            stored = loaded.get(Ref(PURCHASE_CLIENTS_TABLE, row_id))
+            stored = loaded.get(Ref(tables.PURCHASE_CLIENTS, row_id))
             if client_id in shares:
                 row = {"purchase_client_id": row_id, "disbursement_id": parsed.record_id, "client_id": client_id,
                        "deleted": False}
@@ -235,7 +235,7 @@ class DisbursementCategory(Category):
                 continue
             changes = sorted(k for k in set(row) | set(before_row) if row.get(k) != before_row.get(k))
             version = int(stored["version"]) if stored else 0
-            decision.writes.append(RecordWrite(PURCHASE_CLIENTS_TABLE, row_id, row, version, changes))
+            decision.writes.append(RecordWrite(tables.PURCHASE_CLIENTS, row_id, row, version, changes))
 
 
 def _after(record: dict[str, Any], later: str, earlier: str, prefix: str) -> list[Violation]:

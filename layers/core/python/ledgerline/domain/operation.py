@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ledgerline.domain import tables
 from ledgerline.domain.category import Category, Decision, Parsed, Payload, Ref, live, unknown
 from ledgerline.domain.errors import Violation
 from ledgerline.domain.values import Currency, DateValue, Id, Info, Money, PositiveMoney, Text
@@ -29,7 +30,7 @@ class OperationPayload(Payload):
 
 class OperationCategory(Category):
     name = "operation"
-    table = "operations"
+    table = tables.OPERATIONS
     id_field = "operation_id"
     model = OperationPayload
     step_required = False
@@ -43,12 +44,12 @@ class OperationCategory(Category):
 
     def references(self, parsed: Parsed, current: dict[str, Any] | None) -> list[Ref]:
         disbursement_id = {**(current or {}), **parsed.fields}.get("disbursement_id")
-        return [Ref("disbursements", disbursement_id)] if disbursement_id else []
+        return [Ref(tables.DISBURSEMENTS, disbursement_id)] if disbursement_id else []
 
     def reference_rules(self, parsed, record, current, loaded, prefix) -> list[Violation]:
         if record.get("deleted") or not record.get("disbursement_id"):
             return []
-        disbursement = live(Ref("disbursements", record["disbursement_id"]), loaded)
+        disbursement = live(Ref(tables.DISBURSEMENTS, record["disbursement_id"]), loaded)
         if disbursement is None:
             return [unknown(f"{prefix}.disbursement_id", f"disbursement {record['disbursement_id']}")]
         if record.get("currency") != disbursement.get("currency"):
@@ -58,7 +59,7 @@ class OperationCategory(Category):
 
     def effects(self, decision: Decision, parsed, current, record, loaded) -> None:
         if record.get("disbursement_id") and not record.get("deleted"):
-            decision.parents.append(Ref("disbursements", record["disbursement_id"]))
+            decision.parents.append(Ref(tables.DISBURSEMENTS, record["disbursement_id"]))
 
 
 OPERATION = OperationCategory()

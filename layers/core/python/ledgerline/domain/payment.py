@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
+from ledgerline.domain import tables
 from ledgerline.domain.category import Category, Decision, GuardWrite, Parsed, Payload, Ref, live, unknown
 from ledgerline.domain.disbursement import linked_clients
 from ledgerline.domain.errors import Violation, conflict
 from ledgerline.domain.values import Currency, DateValue, Id, Info, Money, PositiveInt, PositiveMoney
 
-INSTALLMENTS = "installments"  # guard items: one holder per (disbursement, installment number)
 # Allowed status moves; `canceled` is final.
 MOVES = {"expected": {"expected", "paid", "canceled"}, "paid": {"paid", "canceled"}, "canceled": set()}
 ALWAYS_REQUIRED = ("disbursement_id", "status", "due_date")
@@ -40,12 +40,12 @@ def installment_guard(record: dict[str, Any] | None) -> Ref | None:
         return None
     if record.get("installment_number") is None:
         return None
-    return Ref(INSTALLMENTS, f"{record['disbursement_id']}~{record['installment_number']}")
+    return Ref(tables.INSTALLMENTS, f"{record['disbursement_id']}~{record['installment_number']}")
 
 
 class PaymentCategory(Category):
     name = "payment"
-    table = "payments"
+    table = tables.PAYMENTS
     id_field = "payment_id"
     model = PaymentPayload
     step_required = False
@@ -78,14 +78,14 @@ class PaymentCategory(Category):
 
     def references(self, parsed: Parsed, current: dict[str, Any] | None) -> list[Ref]:
         proposed = {**(current or {}), **parsed.fields}
-        refs = [Ref("disbursements", proposed["disbursement_id"])] if proposed.get("disbursement_id") else []
+        refs = [Ref(tables.DISBURSEMENTS, proposed["disbursement_id"])] if proposed.get("disbursement_id") else []
         guard = installment_guard(proposed)
         return refs + ([guard] if guard else [])
 
     def reference_rules(self, parsed, record, current, loaded, prefix) -> list[Violation]:
         if record.get("deleted"):
             return []
-        disbursement = live(Ref("disbursements", record["disbursement_id"]), loaded)
+        disbursement = live(Ref(tables.DISBURSEMENTS, record["disbursement_id"]), loaded)
         if disbursement is None:
             return [unknown(f"{prefix}.disbursement_id", f"disbursement {record['disbursement_id']}")]
         violations = []
@@ -118,7 +118,7 @@ class PaymentCategory(Category):
 
     def effects(self, decision: Decision, parsed, current, record, loaded) -> None:
         if not record.get("deleted"):
-            decision.parents.append(Ref("disbursements", record["disbursement_id"]))
+            decision.parents.append(Ref(tables.DISBURSEMENTS, record["disbursement_id"]))
         before, after = installment_guard(current), installment_guard(record)
         if before != after:
             if before:

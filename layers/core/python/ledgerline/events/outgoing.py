@@ -13,14 +13,13 @@ from typing import Any
 from ledgerline.domain.derive.common import (
     ASSET_EVENT,
     CHANGE_EVENT,
-    OUTGOING_EVENTS,
     STATEMENT_EVENT,
-    STATEMENTS,
     STATUS_EVENT,
     Cause,
     Row,
 )
 from ledgerline.domain.jsonio import dumps
+from ledgerline.domain.tables import OUTGOING_EVENTS, STATEMENTS
 
 SOURCE = "ledgerline"
 SCHEMA_VERSION = 1

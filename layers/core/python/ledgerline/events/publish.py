@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-import boto3
-from botocore.config import Config
-
+from ledgerline import aws
 from ledgerline.events.outgoing import Outgoing, put_events_entry
 from ledgerline.observability import logger
 from ledgerline.settings import get_settings
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
-
 
 class PublishError(Exception):
     """EventBridge refused an entry; the stream record is retried."""
-
-
-@cache
-def eventbridge() -> Any:
-    """Created on first use, never at import (endpoint from AWS_ENDPOINT_URL when set)."""
-    return boto3.client("events", config=_CONFIG)
 
 
 MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call
@@ -35,7 +22,7 @@ def publish(events: list[Outgoing]) -> list[Outgoing]:
     accepted: list[Outgoing] = []
     for start in range(0, len(events), MAX_ENTRIES):
         chunk = events[start:start + MAX_ENTRIES]
-        response = eventbridge().put_events(Entries=[put_events_entry(event, bus) for event in chunk])
+        response = aws.client("events").put_events(Entries=[put_events_entry(event, bus) for event in chunk])
         for event, result in zip(chunk, response["Entries"], strict=True):
             if result.get("ErrorCode"):
                 logger.warning("EventBridge refused an event", extra={
@@ -44,6 +31,3 @@ def publish(events: list[Outgoing]) -> list[Outgoing]:
                 accepted.append(event)
     return accepted
 
-
-def reset_clients() -> None:
-    eventbridge.cache_clear()

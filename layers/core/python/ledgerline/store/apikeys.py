@@ -15,11 +15,11 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from ledgerline import aws
+from ledgerline.api.routes import SCOPES
 from ledgerline.domain.values import ID_PATTERN
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 
-SCOPES = ("ingest", "read")
 _serialize = TypeSerializer().serialize
 _deserialize = TypeDeserializer().deserialize
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ledgerline.domain.tables import TABLES
 from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, CURRENT_SK, LIST_BY_TABLE
-
-GUARD_SK = "guard"
 
 
 def record_pk(tenant: str, table: str, record_id: str) -> str:
@@ -21,8 +20,9 @@ def current_key(tenant: str, table: str, record_id: str) -> dict[str, dict[str, 
     return {"PK": {"S": record_pk(tenant, table, record_id)}, "SK": {"S": CURRENT_SK}}
 
 
-def guard_key(tenant: str, table: str, guard_id: str) -> dict[str, dict[str, str]]:
-    return {"PK": {"S": record_pk(tenant, table, guard_id)}, "SK": {"S": GUARD_SK}}
+def item_key(tenant: str, table: str, item_id: str) -> dict[str, dict[str, str]]:
+    """The key of the item a registry table keeps per id: a current item, a guard, an outbox item."""
+    return {"PK": {"S": record_pk(tenant, table, item_id)}, "SK": {"S": TABLES[table].item_sk}}
 
 
 def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at: str) -> dict[str, str]:

@@ -5,29 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledgerline import aws
+from ledgerline.domain.tables import TABLES
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 from ledgerline.store.keys import current_key, record_pk
-from ledgerline.store.records import INGESTED_EVENTS, from_attributes, to_attributes
+from ledgerline.store.records import from_attributes, to_attributes
 from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, LIST_BY_TABLE
 
-# Every table a partner can read, and the filters that apply to it.
-TABLE_FILTERS: dict[str, frozenset[str]] = {
-    "clients": frozenset({"client_id"}),
-    "disbursements": frozenset({"disbursement_id", "client_id"}),
-    "payments": frozenset({"disbursement_id", "client_id"}),
-    "operations": frozenset({"disbursement_id"}),
-    "purchase_clients": frozenset({"disbursement_id", "client_id"}),
-    "disbursement_status": frozenset({"disbursement_id"}),
-    "extensions": frozenset({"disbursement_id"}),
-    "rebates": frozenset({"disbursement_id"}),
-    "write_offs": frozenset({"disbursement_id"}),
-    "asset_status": frozenset({"disbursement_id"}),
-    "statements": frozenset({"disbursement_id"}),
-    "ingested_events": frozenset(),
-    "outgoing_events": frozenset({"disbursement_id"}),
-}
-READABLE_TABLES = tuple(TABLE_FILTERS)
 # Sorts after every character of a timestamp or id, to close a key range.
 _HIGH = "~"
 
@@ -117,7 +101,7 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
     if current is None:
         return None
     versions = [item for item in found if item["SK"] != "v0"]
-    if not versions and table == INGESTED_EVENTS:
+    if not versions and not TABLES[table].version_items:
         # An ingested event is immutable: its single version lives in its current item.
         versions = [{**current, "previous_version": None, "changed_by": current["record"].get("key_id"),
                      "changes": sorted(k for k in current["record"] if k not in ("version", "created_at", "updated_at")),

@@ -18,21 +18,20 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from ledgerline import aws
 from ledgerline.domain.category import Decision, RecordWrite, Ref
+from ledgerline.domain.tables import CLIENTS, INGESTED_EVENTS
 from ledgerline.settings import get_settings
-from ledgerline.store import aws
 from ledgerline.store.keys import (
     INDEX_ATTRIBUTES,
     current_key,
-    guard_key,
     index_keys,
+    item_key,
     record_pk,
     system_time,
     version_sk,
 )
 
-INGESTED_EVENTS = "ingested_events"
-GUARD_TABLES = frozenset({"installments"})
 LINK_COUNTER = "open_disbursements"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -76,17 +75,11 @@ def _table() -> str:
     return get_settings().records_table
 
 
-def _key_for(tenant: str, ref: Ref) -> dict[str, Any]:
-    if ref.table in GUARD_TABLES:
-        return guard_key(tenant, ref.table, ref.id)
-    return current_key(tenant, ref.table, ref.id)
-
-
 def batch_get(tenant: str, refs: Iterable[Ref]) -> dict[Ref, dict[str, Any] | None]:
     """Consistent reads of current items (or guards), one BatchGetItem per 100 keys."""
     wanted = {record_pk(tenant, r.table, r.id): r for r in dict.fromkeys(refs)}
     found: dict[Ref, dict[str, Any] | None] = {ref: None for ref in wanted.values()}
-    pending = [_key_for(tenant, ref) for ref in wanted.values()]
+    pending = [item_key(tenant, ref.table, ref.id) for ref in wanted.values()]
     client, table = aws.dynamodb(), _table()
     delay = 0.02
     while pending:
@@ -279,7 +272,7 @@ def _parent_check(table: str, tenant: str, ref: Ref) -> dict[str, Any]:
 
 def _link_update(table: str, tenant: str, client_id: str, delta: int) -> dict[str, Any]:
     update: dict[str, Any] = {
-        "TableName": table, "Key": current_key(tenant, "clients", client_id),
+        "TableName": table, "Key": current_key(tenant, CLIENTS, client_id),
         "UpdateExpression": "ADD #links :delta",
         "ExpressionAttributeNames": {"#links": LINK_COUNTER},
         "ExpressionAttributeValues": {":delta": {"N": str(delta)}},
@@ -293,7 +286,7 @@ def _link_update(table: str, tenant: str, client_id: str, delta: int) -> dict[st
 
 
 def _guard_write(table: str, tenant: str, ref: Ref, holder: str | None) -> dict[str, Any]:
-    key = guard_key(tenant, ref.table, ref.id)
+    key = item_key(tenant, ref.table, ref.id)
     if holder is None:
         return {"Delete": {"TableName": table, "Key": key}}
     return {"Put": {

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledgerline.domain.tables import CURRENT_SK, OUTBOX, TABLES, WORKER_INPUTS, Filter
+
 PK = "PK"
 SK = "SK"
-CURRENT_SK = "v0"
 
 
 @dataclass(frozen=True)
@@ -28,23 +29,33 @@ LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated
 BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{updated_at}#{id}: a disbursement's records")
 BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records")
 INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT)
+# Every readable table is listed on LIST_BY_TABLE; each list filter has an index of its own.
+INDEX_OF_FILTER = {Filter.DISBURSEMENT: BY_DISBURSEMENT, Filter.CLIENT: BY_CLIENT}
+
+
+def indexes_of(table: str) -> tuple[Index, ...]:
+    """The indexes a readable table's current items are listed on."""
+    entry = TABLES[table]
+    if not entry.readable:
+        return ()
+    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters))
+
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 # The stream worker's input: Lambda event-filter patterns (ORed), the one definition used by
 # the CDK event source mapping (FilterCriteria) and by the local stack's stream pump. Only
 # equality on the `dynamodb` key, which both evaluate the same way.
-#   - current items (v0) of the source tables: every change of a disbursement, payment or
-#     operation. Derived rows (statements, disbursement_status, ...) are v0 items of other
+#   - current items (v0) of the tables that feed the worker (`feeds_worker` in the registry):
+#     every change of a disbursement, payment or operation. Derived rows (statements, disbursement_status, ...) are v0 items of other
 #     tables and version items are not v0, so the worker's own writes never reach it here.
 #   - outbox items, INSERT only (a REMOVE has no NewImage): an outgoing event waiting to be
 #     published. They carry no derivation; the worker publishes them and deletes them.
-SOURCE_TABLES = ("disbursements", "payments", "operations")
-OUTBOX_SK = "outbox"
+OUTBOX_SK = TABLES[OUTBOX].item_sk
 STREAM_BATCH_SIZE = 100  # records per worker invocation
 STREAM_RETRY_ATTEMPTS = 4  # redeliveries of a failing record before the on-failure destination
 STREAM_FILTERS: tuple[dict[str, Any], ...] = (
-    {"dynamodb": {"Keys": {SK: {"S": [CURRENT_SK]}}, "NewImage": {"table": {"S": list(SOURCE_TABLES)}}}},
+    {"dynamodb": {"Keys": {SK: {"S": [CURRENT_SK]}}, "NewImage": {"table": {"S": list(WORKER_INPUTS)}}}},
     {"dynamodb": {"Keys": {SK: {"S": [OUTBOX_SK]}}, "NewImage": {SK: {"S": [OUTBOX_SK]}}}},
 )
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerline.domain.derive.common import ASSET_EVENT, ASSET_STATUS, Cause, Row
+from ledgerline.domain.derive.common import ASSET_EVENT, Cause, Row
+from ledgerline.domain.tables import ASSET_STATUS
 
 OPERATION_ASSET_FIELDS = ("asset_id", "asset_type", "asset_status", "asset_value")
 GOODS = "goods"

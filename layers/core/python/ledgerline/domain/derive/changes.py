@@ -13,7 +13,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ledgerline.domain.derive.common import CHANGE_EVENT, EXTENSIONS, REBATES, WRITE_OFFS, Cause, Row, day
+from ledgerline.domain.derive.common import CHANGE_EVENT, Cause, Row, day
+from ledgerline.domain.tables import EXTENSIONS, REBATES, WRITE_OFFS
 
 CHANGE_TYPES = {EXTENSIONS: "extension", REBATES: "rebate", WRITE_OFFS: "write_off"}
 

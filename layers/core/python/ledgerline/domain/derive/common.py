@@ -10,24 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# The derived tables, each with the field that holds a row's id.
-DISBURSEMENT_STATUS = "disbursement_status"
-EXTENSIONS = "extensions"
-REBATES = "rebates"
-WRITE_OFFS = "write_offs"
-ASSET_STATUS = "asset_status"
-STATEMENTS = "statements"
-OUTGOING_EVENTS = "outgoing_events"
-ID_FIELDS = {
-    DISBURSEMENT_STATUS: "status_id",
-    EXTENSIONS: "extension_id",
-    REBATES: "rebate_id",
-    WRITE_OFFS: "write_off_id",
-    ASSET_STATUS: "asset_status_id",
-    STATEMENTS: "disbursement_id",
-    OUTGOING_EVENTS: "event_id",
-}
-
 # The four outgoing event kinds (schemas/events/<name>-<version>.json).
 STATUS_EVENT = "disbursement_status_update_outgoing"
 CHANGE_EVENT = "disbursement_change_outgoing"

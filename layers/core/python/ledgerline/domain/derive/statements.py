@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerline.domain.derive.common import STATEMENT_EVENT, STATEMENTS, Cause, Row, day
+from ledgerline.domain.derive.common import STATEMENT_EVENT, Cause, Row, day
 from ledgerline.domain.derive.status import (
     CANCELED,
     ONGOING,
@@ -29,6 +29,7 @@ from ledgerline.domain.derive.status import (
     WRITTEN_OFF,
     open_payments,
 )
+from ledgerline.domain.tables import STATEMENTS
 
 COLLECTION_STATUS = {
     ONGOING: "NORMAL",

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerline.domain.derive.common import DISBURSEMENT_STATUS, STATUS_EVENT, SWEEP, Cause, Row, day
+from ledgerline.domain.derive.common import STATUS_EVENT, SWEEP, Cause, Row, day
+from ledgerline.domain.tables import DISBURSEMENT_STATUS
 
 ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED = "ongoing", "overdue", "settled", "written_off", "canceled"
 STATUSES = (ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED)

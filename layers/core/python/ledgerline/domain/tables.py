@@ -1,0 +1,97 @@
+"""The registry of tables: every table of the single table, what it holds and who reads it.
+
+One entry per table. The read API (which tables exist, which filters apply), the stream
+filter and the worker's dispatch (which tables feed it), the OpenAPI enum of table names and
+the tests all read this registry; nothing else lists table names. Pure data: no AWS.
+
+A table's items follow the single-table key layout (docs/architecture.md): a current item
+`T#{tenant}#{table}#{id}` / `v0` and one item per version, except where `kind` says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+CURRENT_SK = "v0"  # sort key of a record's current item
+
+
+class Kind(StrEnum):
+    SOURCE = "source"  # written by POST /ingest from a partner's event
+    DERIVED = "derived"  # written by the stream worker from source records
+    LOG = "log"  # one immutable row per ingested or published event
+    INTERNAL = "internal"  # bookkeeping items a partner never reads (guards, outbox)
+
+
+class Filter(StrEnum):
+    """A list filter, and the index that answers it (`store.schema.INDEX_OF_FILTER`)."""
+
+    DISBURSEMENT = "disbursement_id"
+    CLIENT = "client_id"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    kind: Kind
+    id_field: str  # the record field holding its id
+    filters: frozenset[Filter] = frozenset()  # the list filters that apply (each an index of its own)
+    immutable: bool = False  # created once, never a second version
+    feeds_worker: bool = False  # a change of its current item is a stream worker input
+    version_items: bool = True  # False: the current item is the record's only item (its one version)
+    item_sk: str = CURRENT_SK  # sort key of the current item (guards and outbox items have their own)
+
+    @property
+    def readable(self) -> bool:
+        return self.kind is not Kind.INTERNAL
+
+
+def _table(name: str, kind: Kind, id_field: str, *filters: Filter, **options: bool | str) -> Table:
+    return Table(name, kind, id_field, frozenset(filters), **options)  # type: ignore[arg-type]
+
+
+D, C = Filter.DISBURSEMENT, Filter.CLIENT
+# Source tables: the four ingest categories, and the clients of a purchase.
+CLIENTS = "clients"
+DISBURSEMENTS = "disbursements"
+PAYMENTS = "payments"
+OPERATIONS = "operations"
+PURCHASE_CLIENTS = "purchase_clients"
+# Derived tables (docs/derived-data.md).
+DISBURSEMENT_STATUS = "disbursement_status"
+EXTENSIONS = "extensions"
+REBATES = "rebates"
+WRITE_OFFS = "write_offs"
+ASSET_STATUS = "asset_status"
+STATEMENTS = "statements"
+# Logs of events in and out.
+INGESTED_EVENTS = "ingested_events"
+OUTGOING_EVENTS = "outgoing_events"
+# Internal items.
+INSTALLMENTS = "installments"  # guard items: which payment holds installment n
+OUTBOX = "outbox"  # outgoing events not yet recorded as published
+
+TABLES: dict[str, Table] = {table.name: table for table in (
+    _table(CLIENTS, Kind.SOURCE, "client_id", C),
+    _table(DISBURSEMENTS, Kind.SOURCE, "disbursement_id", D, C, feeds_worker=True),
+    _table(PAYMENTS, Kind.SOURCE, "payment_id", D, C, feeds_worker=True),
+    _table(OPERATIONS, Kind.SOURCE, "operation_id", D, feeds_worker=True),
+    _table(PURCHASE_CLIENTS, Kind.SOURCE, "purchase_client_id", D, C),
+    _table(DISBURSEMENT_STATUS, Kind.DERIVED, "status_id", D, immutable=True),
+    _table(EXTENSIONS, Kind.DERIVED, "extension_id", D, immutable=True),
+    _table(REBATES, Kind.DERIVED, "rebate_id", D, immutable=True),
+    _table(WRITE_OFFS, Kind.DERIVED, "write_off_id", D, immutable=True),
+    _table(ASSET_STATUS, Kind.DERIVED, "asset_status_id", D, immutable=True),
+    _table(STATEMENTS, Kind.DERIVED, "disbursement_id", D),
+    _table(INGESTED_EVENTS, Kind.LOG, "event_id", immutable=True, version_items=False),
+    _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, immutable=True),
+    _table(INSTALLMENTS, Kind.INTERNAL, "payment_id", version_items=False, item_sk="guard"),
+    _table(OUTBOX, Kind.INTERNAL, "event_id", immutable=True, version_items=False, item_sk="outbox"),
+)}
+
+READABLE = tuple(name for name, table in TABLES.items() if table.readable)
+WORKER_INPUTS = tuple(name for name, table in TABLES.items() if table.feeds_worker)
+
+
+def of_kind(kind: Kind) -> tuple[str, ...]:
+    return tuple(name for name, table in TABLES.items() if table.kind is kind)

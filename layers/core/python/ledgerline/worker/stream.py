@@ -1,0 +1,54 @@
+"""The worker's entry for one stream record: route it, within its failure budget."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ledgerline.domain.tables import WORKER_INPUTS
+from ledgerline.observability import logger
+from ledgerline.settings import get_settings
+from ledgerline.store import derived
+from ledgerline.store.records import from_attributes
+from ledgerline.store.schema import CURRENT_SK, OUTBOX_SK
+from ledgerline.worker.dead_letters import dead_letter
+from ledgerline.worker.derivation import derive
+from ledgerline.worker.outbox import publish_outbox
+
+
+def processing_date() -> date:
+    return datetime.now(UTC).date()
+
+
+def process_stream_record(record: dict[str, Any], today: date | None = None) -> None:
+    """Handle one stream record within its failure budget.
+
+    A failure is re-raised (the batch reports it, Lambda delivers the record again) until the
+    record has failed `worker_max_attempts` times; then it goes to the dead-letter queue with
+    the reason and counts as handled, so the records behind it move on.
+    """
+    try:
+        handle(record, today or processing_date())
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"
+        stream_event_id = record.get("eventID") or record.get("dynamodb", {}).get("SequenceNumber", "?")
+        attempts = derived.count_failure(stream_event_id, reason)
+        logger.warning("stream record failed", extra={"stream_event_id": stream_event_id, "attempts": attempts,
+                                                      "reason": reason[:500]})
+        if attempts < get_settings().worker_max_attempts:
+            raise
+        dead_letter(record, reason, attempts)
+        derived.forget_failures(stream_event_id)
+
+
+def handle(record: dict[str, Any], today: date) -> None:
+    stream = record.get("dynamodb") or {}
+    keys = from_attributes(stream.get("Keys") or {})
+    new = from_attributes(stream.get("NewImage") or {})
+    old = from_attributes(stream["OldImage"]) if stream.get("OldImage") else None
+    if keys.get("SK") == OUTBOX_SK and new:
+        publish_outbox(new)
+    elif keys.get("SK") == CURRENT_SK and new.get("table") in WORKER_INPUTS:
+        derive(new, old, today)
+    else:  # the event source filter lets nothing else through; say so if it ever does
+        logger.warning("stream record ignored", extra={"keys": keys, "event_name": record.get("eventName")})
