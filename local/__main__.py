@@ -29,15 +29,15 @@ def free_port() -> int:
 def parse_api_keys(spec: str) -> list[tuple[str, str, list[str]]]:
     """"tenant:key[:scope+scope],..." -> [(tenant, key, scopes)]."""
     from ledgerline.domain.values import ID_PATTERN
-    from ledgerline.store.apikeys import SCOPES
+    from ledgerline.store.apikeys import DEFAULT_SCOPES, SCOPES
 
     entries = []
     for part in filter(None, (p.strip() for p in spec.split(","))):
         tenant, _, rest = part.partition(":")
         key, _, scopes = rest.partition(":")
-        wanted = scopes.split("+") if scopes else list(SCOPES)
+        wanted = scopes.split("+") if scopes else list(DEFAULT_SCOPES)
         if not ID_PATTERN.fullmatch(tenant) or not key or set(wanted) - set(SCOPES):
-            raise SystemExit(f"LEDGERLINE_API_KEYS: cannot read {part!r} (tenant:key[:ingest+read])")
+            raise SystemExit(f"LEDGERLINE_API_KEYS: cannot read {part!r} (tenant:key[:ingest+read+distribute+approve])")
         entries.append((tenant, key, wanted))
     return entries
 

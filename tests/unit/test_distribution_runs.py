@@ -103,3 +103,17 @@ def test_the_same_account_number_at_different_banks_is_not_a_duplicate():
     lines = [LineView("a", Decimal(1)), LineView("b", Decimal(1))]
     holders = {"a": holder(account="1", bank="X"), "b": holder(account="1", bank="Y")}
     assert detect(lines, holders, Decimal(2), None) == []
+
+
+def test_positions_in_force_on_a_day_are_the_latest_effective_on_or_before_it():
+    from ledgerline.domain.distributions.positions import units_as_of
+
+    positions = [
+        {"holder_id": "a", "units": Decimal(100), "effective_date": "2025-01-01"},
+        {"holder_id": "a", "units": Decimal(40), "effective_date": "2025-03-01"},
+        {"holder_id": "b", "units": Decimal(10), "effective_date": "2025-02-01T12:00:00Z"},
+        {"holder_id": "c", "units": Decimal(5), "effective_date": "2025-06-01"},
+    ]
+    assert units_as_of(positions, "2025-01-31") == {"a": 100}
+    assert units_as_of(positions, "2025-02-01") == {"a": 100}  # b's position starts at noon
+    assert units_as_of(positions, "2025-03-01") == {"a": 40, "b": 10}

@@ -8,7 +8,7 @@ from typing import Any
 from ledgerline import aws
 from ledgerline.domain.tables import TABLES
 from ledgerline.settings import get_settings
-from ledgerline.store.keys import current_key, record_pk
+from ledgerline.store.keys import current_key, group_partition, record_pk
 from ledgerline.store.records import from_attributes, to_attributes
 from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, LIST_BY_TABLE
 
@@ -43,11 +43,19 @@ def list_records(
     updated_since: str | None = None,
     disbursement_id: str | None = None,
     client_id: str | None = None,
+    group: str | None = None,
 ) -> Page:
-    """A page of current records in (updated_at, id) order, from the index that fits the filters."""
+    """A page of current records in (updated_at, id) order, from the index that fits the filters.
+
+    `group`: only the records of that group of a grouped table (an asset's holders, a run's lines).
+    """
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
-    if disbursement_id or client_id:
+    if group is not None:
+        index = BY_DISBURSEMENT
+        condition = "#pk = :pk"
+        values[":pk"] = group_partition(tenant, table, group)
+    elif disbursement_id or client_id:
         index, owner = (BY_DISBURSEMENT, f"D#{disbursement_id}") if disbursement_id else (BY_CLIENT, f"C#{client_id}")
         low, high = f"{table}#{updated_since or ''}", f"{table}#{_HIGH}"
         condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
@@ -103,7 +111,8 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
     versions = [item for item in found if item["SK"] != "v0"]
     if not versions and not TABLES[table].version_items:
         # An ingested event is immutable: its single version lives in its current item.
-        versions = [{**current, "previous_version": None, "changed_by": current["record"].get("key_id"),
+        changed_by = current.get("changed_by") or current["record"].get("key_id")
+        versions = [{**current, "previous_version": None, "changed_by": changed_by,
                      "changes": sorted(k for k in current["record"] if k not in ("version", "created_at", "updated_at")),
                      "deleted": False, "valid_from": current["record"]["created_at"],
                      "system_from": current["record"]["created_at"]}]
