@@ -16,11 +16,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
+
+from ledgerline import settings as env  # noqa: E402
+
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR", "LEDGERLINE_CURSOR_SECRET": "bench-cursor-secret",
-    "LEDGERLINE_EVENT_BUS": "bench-bus",
+    "POWERTOOLS_LOG_LEVEL": "ERROR", env.CURSOR_SECRET: "bench-cursor-secret",
+    env.EVENT_BUS: "bench-bus", env.TABLE: "bench-records", env.IDEMPOTENCY_TABLE: "bench-idempotency",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -25,6 +25,7 @@ import botocore.client
 import botocore.exceptions
 
 from bench.common import median_seconds
+from ledgerline import settings as env
 from ledgerline.domain.tables import OUTGOING_EVENTS, Kind, of_kind
 
 WRITES: Counter[str] = Counter()
@@ -113,7 +114,7 @@ def main(disbursements: int = 40) -> None:
         create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
         aws.client("events").create_event_bus(Name="bench-bus")
         dlq = aws.client("sqs").create_queue(QueueName="bench-dlq")["QueueUrl"]
-        os.environ["LEDGERLINE_WORKER_DLQ_URL"] = dlq
+        os.environ[env.WORKER_DLQ_URL] = dlq
         get_settings.cache_clear()
 
         def send(body: dict[str, Any]) -> None:

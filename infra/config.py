@@ -31,6 +31,8 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
+from ledgerline import settings as env
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
@@ -130,7 +132,7 @@ _SOURCES: dict[str, tuple[str, tuple[str, ...], Callable[[Any], Any]]] = {
     "authorizer_cache_seconds": ("authorizer_cache_seconds", ("LEDGERLINE_AUTHORIZER_CACHE_SECONDS",), int),
     "log_retention_days": ("log_retention_days", ("LEDGERLINE_LOG_RETENTION_DAYS",), int),
     "log_level": ("log_level", ("LEDGERLINE_LOG_LEVEL",), lambda v: str(v).upper()),
-    "problem_base": ("problem_base", ("LEDGERLINE_PROBLEM_BASE",), str),
+    "problem_base": ("problem_base", (env.PROBLEM_BASE,), str),
     "alarm_email": ("alarm_email", ("LEDGERLINE_ALARM_EMAIL",), str),
 }
 

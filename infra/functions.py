@@ -22,6 +22,7 @@ from constructs import Construct
 from infra import nag
 from infra.config import DeployConfig
 from infra.layers import ARCHITECTURE, PYTHON_RUNTIME, Layers
+from ledgerline import settings as env
 
 HANDLER = "handler.handler"
 
@@ -41,7 +42,7 @@ def common_environment(config: DeployConfig) -> dict[str, str]:
         "POWERTOOLS_SERVICE_NAME": "ledgerline",
         "POWERTOOLS_METRICS_NAMESPACE": "Ledgerline",
         "POWERTOOLS_LOG_LEVEL": config.log_level,
-        "LEDGERLINE_PROBLEM_BASE": config.problem_base_url,
+        env.PROBLEM_BASE: config.problem_base_url,
     }
 
 

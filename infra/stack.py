@@ -16,6 +16,7 @@ from infra.layers import Layers
 from infra.monitoring import Monitoring
 from infra.storage import Storage
 from infra.worker import Worker
+from ledgerline import settings as env
 
 # What the ingest function does on the records table: validation reads (GetItem for current
 # records and references, BatchGetItem, Query on item collections and indexes) and one
@@ -72,7 +73,7 @@ class LedgerlineStack(Stack):
         authorizer = function(
             "authorizer",
             "Ledgerline: API key -> tenant, scopes, usage-plan key",
-            environment={"LEDGERLINE_TABLE": records.table_name},
+            environment={env.TABLE: records.table_name},
             # One GetItem per cache miss: small, but latency-critical (it precedes every call).
             memory_size=256,
             timeout=Duration.seconds(5),
@@ -91,8 +92,8 @@ class LedgerlineStack(Stack):
             "ingest",
             "Ledgerline: POST /ingest (validate, version, store)",
             environment={
-                "LEDGERLINE_TABLE": records.table_name,
-                "LEDGERLINE_IDEMPOTENCY_TABLE": idempotency.table_name,
+                env.TABLE: records.table_name,
+                env.IDEMPOTENCY_TABLE: idempotency.table_name,
             },
             # Parsing and validating bodies up to 256 KiB with pydantic is CPU-bound.
             memory_size=1024,
@@ -111,8 +112,8 @@ class LedgerlineStack(Stack):
             "tables",
             "Ledgerline: read API (tables, records, history, as-of, changes) and docs",
             environment={
-                "LEDGERLINE_TABLE": records.table_name,
-                "LEDGERLINE_CURSOR_SECRET_ARN": storage.cursor_secret.secret_arn,
+                env.TABLE: records.table_name,
+                env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
             },
             # Pages of up to 500 items and history rebuilds: serialisation-heavy.
             memory_size=512,
@@ -126,9 +127,9 @@ class LedgerlineStack(Stack):
             "distributions",
             "Ledgerline: distributions (asset register, runs, payment files, notices)",
             environment={
-                "LEDGERLINE_TABLE": records.table_name,
-                "LEDGERLINE_IDEMPOTENCY_TABLE": idempotency.table_name,
-                "LEDGERLINE_CURSOR_SECRET_ARN": storage.cursor_secret.secret_arn,
+                env.TABLE: records.table_name,
+                env.IDEMPOTENCY_TABLE: idempotency.table_name,
+                env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
             },
             # A 10,000-holder run allocates and writes 10,000 lines (docs/performance.md).
             memory_size=1024,
@@ -200,8 +201,8 @@ class LedgerlineStack(Stack):
         # -- outputs (the admin CLI and docs/operations.md use these) -------------------------
         for name, value, description in (
             ("ApiUrl", api.stage.url_for_path("/"), "Base URL of the partner API"),
-            ("UsagePlanId", api.usage_plan.usage_plan_id, "python -m ledgerline.admin create --usage-plan-id"),
-            ("RecordsTableName", records.table_name, "python -m ledgerline.admin --table"),
+            ("UsagePlanId", api.usage_plan.usage_plan_id, "python -m tools.admin create --usage-plan-id"),
+            ("RecordsTableName", records.table_name, "python -m tools.admin --table"),
             ("IdempotencyTableName", idempotency.table_name, "Powertools idempotency table"),
             ("CursorSecretArn", storage.cursor_secret.secret_arn, "Cursor-signing key (rotate: docs/operations.md)"),
             ("AlarmTopicArn", monitoring.topic.topic_arn, "Subscribe on-call here"),

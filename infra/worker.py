@@ -34,6 +34,7 @@ from infra.config import DeployConfig
 from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
+from ledgerline import settings as env
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS
 
 # What the worker does on the records table: consistent reads of a disbursement's state
@@ -99,10 +100,10 @@ class Worker(Construct):
             layers=layers,
             config=config,
             environment={
-                "LEDGERLINE_TABLE": records.table_name,
-                "LEDGERLINE_IDEMPOTENCY_TABLE": idempotency.table_name,
-                "LEDGERLINE_EVENT_BUS": self.bus.event_bus_name,
-                "LEDGERLINE_WORKER_DLQ_URL": self.dead_letters.queue_url,
+                env.TABLE: records.table_name,
+                env.IDEMPOTENCY_TABLE: idempotency.table_name,
+                env.EVENT_BUS: self.bus.event_bus_name,
+                env.WORKER_DLQ_URL: self.dead_letters.queue_url,
             },
             # Small records, one transaction each: I/O-bound; 512 MB is ample.
             memory_size=512,

@@ -19,6 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 
+from ledgerline import settings as env  # noqa: E402
+
+LOCAL_RECORDS_TABLE = "ledgerline-records"
+LOCAL_IDEMPOTENCY_TABLE = "ledgerline-idempotency"
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -51,7 +56,8 @@ def main() -> None:
         "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-        "LEDGERLINE_CURSOR_SECRET": os.environ.get("LEDGERLINE_CURSOR_SECRET") or secrets.token_urlsafe(32),
+        env.CURSOR_SECRET: os.environ.get(env.CURSOR_SECRET) or secrets.token_urlsafe(32),
+        env.TABLE: LOCAL_RECORDS_TABLE, env.IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
     })
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)

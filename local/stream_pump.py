@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "layers" / "core" / "python") not in sys.path:
     sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 
+from ledgerline import settings as env  # noqa: E402
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS  # noqa: E402
 
 DLQ_NAME = "ledgerline-worker-dlq"
@@ -250,7 +251,7 @@ def start_local(port: int, moto_port: int) -> StreamPump:
     from local.lambdas import LocalContext
 
     dlq_url = create_worker_resources(aws.client("sqs"), aws.client("events"))
-    os.environ.update({"LEDGERLINE_EVENT_BUS": BUS_NAME, "LEDGERLINE_WORKER_DLQ_URL": dlq_url})
+    os.environ.update({env.EVENT_BUS: BUS_NAME, env.WORKER_DLQ_URL: dlq_url})
     get_settings.cache_clear()
     settings = get_settings()
     from functions.worker.handler import handler
@@ -285,8 +286,8 @@ def run_sweep_against(port: int, day: str | None) -> dict[str, Any]:
         "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{state['moto_port']}",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-        "LEDGERLINE_TABLE": state["records_table"], "LEDGERLINE_IDEMPOTENCY_TABLE": state["idempotency_table"],
-        "LEDGERLINE_EVENT_BUS": state["event_bus"], "LEDGERLINE_WORKER_DLQ_URL": state["dlq_url"],
+        env.TABLE: state["records_table"], env.IDEMPOTENCY_TABLE: state["idempotency_table"],
+        env.EVENT_BUS: state["event_bus"], env.WORKER_DLQ_URL: state["dlq_url"],
     })
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)

@@ -61,7 +61,15 @@ def client(client_id: str = "C1", step: str = "create", **fields: Any) -> dict[s
     return {"category": "client", "data": data | fields}
 
 
-def loan(disbursement_id: str = "D1", step: str = "create", **fields: Any) -> dict[str, Any]:
+OMIT = ...  # as a payload builder's field value: leave the field out
+
+
+def _payload(data: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (data | fields).items() if v is not OMIT}
+
+
+def loan_data(disbursement_id: str = "D1", step: str = "create", **fields: Any) -> dict[str, Any]:
+    """A loan's payload (the `data` of its event); a field given as OMIT is left out."""
     data = {"disbursement_id": disbursement_id, "step": step}
     if step == "create":
         data |= {
@@ -69,7 +77,11 @@ def loan(disbursement_id: str = "D1", step: str = "create", **fields: Any) -> di
             "total_expected_margin": Decimal("1293.50"), "client_id": "C1",
             "disbursement_date": "2024-10-20", "maturity_date": "2025-10-20",
         }
-    return {"category": "disbursement", "data": data | fields}
+    return _payload(data, fields)
+
+
+def loan(disbursement_id: str = "D1", step: str = "create", **fields: Any) -> dict[str, Any]:
+    return {"category": "disbursement", "data": loan_data(disbursement_id, step, **fields)}
 
 
 def purchase(disbursement_id: str = "P1", step: str = "create", **fields: Any) -> dict[str, Any]:
@@ -84,12 +96,17 @@ def purchase(disbursement_id: str = "P1", step: str = "create", **fields: Any) -
     return {"category": "disbursement", "data": data | fields}
 
 
-def payment(payment_id: str = "PM1", status: str = "expected", **fields: Any) -> dict[str, Any]:
+def payment_data(payment_id: str = "PM1", status: str = "expected", **fields: Any) -> dict[str, Any]:
+    """A payment's payload (the `data` of its event); a field given as OMIT is left out."""
     data = {
         "payment_id": payment_id, "disbursement_id": "D1", "status": status, "amount": Decimal("850.25"),
         "currency": "EUR", "due_date": "2024-11-20", "installment_number": 1,
     }
-    return {"category": "payment", "data": data | fields}
+    return _payload(data, fields)
+
+
+def payment(payment_id: str = "PM1", status: str = "expected", **fields: Any) -> dict[str, Any]:
+    return {"category": "payment", "data": payment_data(payment_id, status, **fields)}
 
 
 def operation(operation_id: str = "O1", **fields: Any) -> dict[str, Any]:
@@ -98,3 +115,10 @@ def operation(operation_id: str = "O1", **fields: Any) -> dict[str, Any]:
         "currency": "EUR", "operation_date": "2024-11-01",
     }
     return {"category": "operation", "data": data | fields}
+
+
+def ingest(call_ingest: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """Send an event through the `call_ingest` fixture; its answer, which must be a 200."""
+    status, _, answer = call_ingest(body)
+    assert status == 200, answer
+    return answer

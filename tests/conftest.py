@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from ledgerline import settings as env
+
 # Fake credentials and names before anything creates a client.
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing",
@@ -17,14 +19,14 @@ os.environ.update({
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "eu-west-1",
     "AWS_REGION": "eu-west-1",
-    "LEDGERLINE_TABLE": "ledgerline-records-test",
-    "LEDGERLINE_IDEMPOTENCY_TABLE": "ledgerline-idempotency-test",
+    env.TABLE: "ledgerline-records-test",
+    env.IDEMPOTENCY_TABLE: "ledgerline-idempotency-test",
     "POWERTOOLS_TRACE_DISABLED": "1",
     "POWERTOOLS_METRICS_NAMESPACE": "LedgerlineTest",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_DEV": "false",
     "POWERTOOLS_METRICS_DISABLED": "true",
-    "LEDGERLINE_CURSOR_SECRET": "test-cursor-secret",
+    env.CURSOR_SECRET: "test-cursor-secret",
 })
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
@@ -145,8 +147,8 @@ def worker_aws(tables: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     captured_arn = sqs.get_queue_attributes(QueueUrl=captured, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     events.put_rule(Name="capture", EventBusName=bus, EventPattern=json.dumps({"source": ["ledgerline"]}))
     events.put_targets(Rule="capture", EventBusName=bus, Targets=[{"Id": "captured", "Arn": captured_arn}])
-    monkeypatch.setenv("LEDGERLINE_EVENT_BUS", bus)
-    monkeypatch.setenv("LEDGERLINE_WORKER_DLQ_URL", dlq)
+    monkeypatch.setenv(env.EVENT_BUS, bus)
+    monkeypatch.setenv(env.WORKER_DLQ_URL, dlq)
     get_settings.cache_clear()
     aws.reset()
 

@@ -14,8 +14,8 @@ import pytest
 
 from ledgerline.domain.jsonio import loads
 from ledgerline.events.outgoing import event_id
-from ledgerline.events.schemas import validate_detail
 from tests.e2e.conftest import KEYS, ROOT
+from tools.event_schemas import validate_detail
 
 pytestmark = pytest.mark.e2e
 WITHIN_SECONDS = 15

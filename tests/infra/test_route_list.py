@@ -16,7 +16,8 @@ from infra.api import Api, request_parameters
 from infra.config import DeployConfig
 from ledgerline.api import routes
 from ledgerline.api.openapi import document
-from ledgerline.api.routes import READ, ROUTES, SCOPES, Route
+from ledgerline.api.routes import ROUTES, Route
+from ledgerline.domain.scopes import READ, SCOPES
 from ledgerline.store.apikeys import ApiKey
 from local.gateway import _allowed
 

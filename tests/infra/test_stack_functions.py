@@ -200,3 +200,17 @@ def test_local_bundling_failure_stops_the_synth(tmp_path, monkeypatch):
 
     with pytest.raises(RuntimeError, match="no matching wheel"):
         PipLocalBundling(tmp_path / "requirements.txt").try_bundle(str(tmp_path / "out"), None)
+
+
+def test_every_function_environment_satisfies_the_settings(synthesized):
+    from ledgerline import settings as env
+    from ledgerline.settings import load_settings
+
+    functions = {k: v for k, v in synthesized.resources("AWS::Lambda::Function").items()
+                 if env.TABLE in v["Properties"].get("Environment", {}).get("Variables", {})}
+    assert len(functions) >= 4  # authorizer, ingest, tables, worker
+    for name, function in functions.items():
+        variables = {k: v if isinstance(v, str) else "resolved-at-deploy"
+                     for k, v in function["Properties"]["Environment"]["Variables"].items()}
+        load_settings(variables)  # raises, naming the variable, when one is missing or invalid
+        assert set(variables) & {env.TABLE, env.PROBLEM_BASE} == {env.TABLE, env.PROBLEM_BASE}, name

@@ -202,8 +202,8 @@ def test_an_asset_with_an_open_run_cannot_be_deleted(api):
 
 
 def test_every_state_change_writes_its_event_to_the_outbox(api, tables):
-    from ledgerline.events.schemas import validate_detail
     from ledgerline.store.records import from_attributes
+    from tools.event_schemas import validate_detail
 
     run_id = setup_run(api)
     ok(api("POST", f"/api/distribution-runs/{run_id}/approve", **CHECKER))

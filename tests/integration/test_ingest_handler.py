@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.idempotency.persistence import dynamodb as powertools_dynamodb
 from botocore.exceptions import ClientError
 
 from ledgerline.api.problems import PROBLEMS
@@ -243,6 +245,16 @@ def test_twenty_concurrent_updates_make_contiguous_versions_and_lose_nothing(cal
 # crashes and storage failures -------------------------------------------------------------
 
 
+def clock_ahead(seconds: float) -> SimpleNamespace:
+    """A `datetime` module whose clock runs `seconds` ahead, for Powertools' idempotency store."""
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:
+            return dt.datetime.now(tz) + dt.timedelta(seconds=seconds)
+
+    return SimpleNamespace(datetime=Later, timedelta=dt.timedelta)
+
+
 class Crash(BaseException):
     """Stands for the Lambda environment dying: not an Exception, so nothing cleans up."""
 
@@ -265,7 +277,7 @@ def test_crash_after_commit_is_answered_from_the_stored_event_on_retry(call_inge
     assert status == 409 and problem["type"].endswith("/problems/request-in-progress")
     assert headers["Retry-After"] == "1"
 
-    time.sleep(2.1)  # the crashed invocation's time is up
+    monkeypatch.setattr(powertools_dynamodb, "dt", clock_ahead(seconds=2.1))  # the crashed invocation's time is up
     status, _, body = call_ingest(client(), key="crashy")
     assert status == 200 and body["status"] == "Duplicate" and body["version"] == 1
     [row] = [pk for pk, _ in stored_after_crash if pk.startswith("T#t1#ingested_events#")]

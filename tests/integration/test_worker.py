@@ -9,17 +9,11 @@ from typing import Any
 import pytest
 
 from ledgerline.events.outgoing import event_id
-from ledgerline.events.schemas import validate_detail
 from ledgerline.store import records
-from tests.builders import client, loan, operation, payment, purchase
+from tests.builders import client, ingest, loan, operation, payment, purchase
+from tools.event_schemas import validate_detail
 
 TABLE = "ledgerline-records-test"
-
-
-def ingest(call_ingest, body: dict[str, Any]) -> dict[str, Any]:
-    status, _, answer = call_ingest(body)
-    assert status == 200, answer
-    return answer
 
 
 def current(dynamodb, table: str) -> dict[str, dict[str, Any]]:

@@ -14,15 +14,9 @@ from ledgerline.domain.derive.common import Cause
 from ledgerline.settings import get_settings
 from ledgerline.store import derived, records
 from ledgerline.worker import outbox
-from tests.builders import FakeLambdaContext, client, loan, payment
+from tests.builders import FakeLambdaContext, client, ingest, loan, payment
 
 TABLE = "ledgerline-records-test"
-
-
-def ingest(call_ingest, body):
-    status, _, answer = call_ingest(body)
-    assert status == 200, answer
-    return answer
 
 
 def snapshot(dynamodb) -> list[dict[str, Any]]:

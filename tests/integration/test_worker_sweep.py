@@ -10,18 +10,12 @@ import botocore.client
 import pytest
 
 from ledgerline import worker
-from ledgerline.events.schemas import validate_detail
 from ledgerline.store import derived, records
-from tests.builders import FakeLambdaContext, client, loan, payment
+from tests.builders import FakeLambdaContext, client, ingest, loan, payment
+from tools.event_schemas import validate_detail
 
 TABLE = "ledgerline-records-test"
 DUE = date(2099, 1, 10)  # a Saturday, far enough ahead to be "not yet due" in real time
-
-
-def ingest(call_ingest, body):
-    status, _, answer = call_ingest(body)
-    assert status == 200, answer
-    return answer
 
 
 def due_entries(dynamodb) -> list[tuple[str, str]]:

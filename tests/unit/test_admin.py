@@ -1,4 +1,4 @@
-"""The API key admin CLI (python -m ledgerline.admin) over moto: DynamoDB and API Gateway."""
+"""The API key admin CLI (python -m tools.admin) over moto: DynamoDB and API Gateway."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import pytest
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from ledgerline import admin, aws
+from ledgerline import aws
 from ledgerline.settings import get_settings
 from ledgerline.store import apikeys, schema
+from tools import admin
 
 TABLE = "ledgerline-test-records"
 IDEMPOTENCY_TABLE = "ledgerline-test-idempotency"

@@ -21,7 +21,7 @@ from ledgerline.events.outgoing import (
     put_events_entry,
     run_update,
 )
-from ledgerline.events.schemas import validate_detail
+from tools.event_schemas import validate_detail
 
 CAUSE = Cause("payments", "PM1", 2, "ev_abc", "2025-01-14", "2025-01-14T09:30:12.000184Z", "UPDATE")
 LOAN = {"disbursement_id": "D1", "kind": "loan", "currency": "EUR", "disbursement_amount": Decimal("10000"),

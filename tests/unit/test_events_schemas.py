@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft7Validator
 
 from ledgerline.events.outgoing import EVENT_NAMES, SCHEMA_VERSION
-from ledgerline.events.schemas import SCHEMA_DIR, load_schema, schema_path, validator
+from tools.event_schemas import SCHEMA_DIR, load_schema, schema_path, validator
 
 
 def test_there_is_exactly_one_schema_file_per_event_kind_and_version():

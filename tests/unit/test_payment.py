@@ -15,16 +15,11 @@ from ledgerline.domain.category import GuardWrite, Ref
 from ledgerline.domain.client import CLIENT
 from ledgerline.domain.disbursement import DISBURSEMENT
 from ledgerline.domain.payment import PAYMENT
+from tests.builders import OMIT
+from tests.builders import payment_data as payment
 from tests.unit.world import World, pairs, refused
 
 D = Decimal
-OMIT = ...  # as a builder field value: leave the field out
-
-
-def payment(payment_id: str = "PM1", status: str = "expected", **fields: Any) -> dict[str, Any]:
-    data = {"payment_id": payment_id, "disbursement_id": "D1", "status": status, "amount": D("850.25"),
-            "currency": "EUR", "due_date": "2024-11-20", "installment_number": 1}
-    return {k: v for k, v in (data | fields).items() if v is not ...}
 
 
 def move(payment_id: str, status: str, **fields: Any) -> dict[str, Any]:
@@ -136,7 +131,10 @@ def test_given_principal_plus_interest_above_amount_when_created_then_out_of_ran
 
 
 def test_given_principal_plus_interest_equal_to_amount_when_created_then_accepted(world):
-    world.send(PAYMENT, payment(principal_amount=D("800"), interest_amount=D("50.25")))
+    decision = world.send(PAYMENT, payment(principal_amount=D("800"), interest_amount=D("50.25")))
+    assert decision.outcome == "Success" and decision.version == 1
+    stored = world.record("payments", "PM1")
+    assert (stored["principal_amount"], stored["interest_amount"], stored["amount"]) == (D("800"), D("50.25"), D("850.25"))
 
 
 def test_given_several_broken_fields_when_parsed_then_all_are_listed():
@@ -180,7 +178,10 @@ def test_given_a_currency_other_than_the_disbursements_when_decided_then_currenc
 
 
 def test_given_a_payment_of_a_usd_loan_in_usd_when_decided_then_accepted(world):
-    world.send(PAYMENT, payment(disbursement_id="DU", currency="USD"))
+    decision = world.send(PAYMENT, payment(disbursement_id="DU", currency="USD"))
+    assert decision.outcome == "Success"
+    assert world.record("payments", "PM1")["disbursement_id"] == "DU"
+    assert world.record("payments", "PM1")["currency"] == "USD"
 
 
 @pytest.mark.parametrize(("fields", "field"), [({"disbursement_id": "DU", "currency": "USD"}, "disbursement_id"),

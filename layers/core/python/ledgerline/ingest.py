@@ -19,7 +19,7 @@ from ledgerline.domain.jsonio import canonical
 from ledgerline.domain.tables import INGESTED_EVENTS
 from ledgerline.observability import count
 from ledgerline.store import records
-from ledgerline.store.records import AlreadyIngested, EventContext
+from ledgerline.store.records import AlreadyWritten, EventContext
 from ledgerline.store.retry import retry_on_conflict
 
 
@@ -84,7 +84,7 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
         try:
             records.commit(context, decision, target, ingested,
                            {"body_sha256": request.body_sha256, "response": response})
-        except AlreadyIngested:
+        except AlreadyWritten:
             stored = records.batch_get(request.tenant, [Ref(INGESTED_EVENTS, request.event_id)])
             return replayed(next(iter(stored.values())), request)
         count(f"Events{decision.outcome}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledgerline.api.problems import ProblemError
+from ledgerline.observability import logger
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ def caller_from(request_context: dict[str, Any], scope: str) -> Caller:
     if not tenant_id or not key_id:
         raise ProblemError("unauthorized", "A valid API key is required.")
     caller = Caller(tenant_id, key_id, frozenset(str(authorizer.get("scopes", "")).split()))
+    logger.append_keys(tenant_id=tenant_id, key_id=key_id)  # on every log line of this request
     if scope not in caller.scopes:
         raise ProblemError("forbidden", f"This API key lacks the '{scope}' scope.")
     return caller

@@ -15,7 +15,7 @@ from typing import Any
 
 from ledgerline.api.problems import ProblemError
 from ledgerline.domain.errors import Violation
-from ledgerline.settings import get_settings
+from ledgerline.settings import CURSOR_SECRET, CURSOR_SECRET_ARN, SettingsError, get_settings
 
 
 def _secret() -> bytes:
@@ -26,7 +26,7 @@ def _secret() -> bytes:
         from aws_lambda_powertools.utilities.parameters import get_secret
 
         return str(get_secret(settings.cursor_secret_arn, max_age=3600)).encode("utf-8")
-    raise RuntimeError("no cursor signing key: set LEDGERLINE_CURSOR_SECRET or LEDGERLINE_CURSOR_SECRET_ARN")
+    raise SettingsError(f"no cursor signing key: set {CURSOR_SECRET} or {CURSOR_SECRET_ARN}")
 
 
 def _b64(data: bytes) -> str:

@@ -33,8 +33,8 @@ from ledgerline.api.caller import caller_from
 from ledgerline.api.http import json_response
 from ledgerline.api.models import answers
 from ledgerline.api.problems import ProblemError
-from ledgerline.api.routes import APPROVE, DISTRIBUTE, READ
 from ledgerline.domain.jsonio import dumps, loads
+from ledgerline.domain.scopes import APPROVE, DISTRIBUTE, READ
 from ledgerline.domain.tables import ASSETS, CASH_FLOW_EVENTS, HOLDERS, POSITIONS
 from ledgerline.observability import tracer
 from ledgerline.settings import get_settings
@@ -67,7 +67,7 @@ IDEMPOTENCY = IdempotencyConfig(
 @lru_cache(maxsize=1)
 def _idempotent() -> Callable[..., dict[str, Any]]:
     """Built on first use so no AWS client exists at import time."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
                          key_prefix="distributions")

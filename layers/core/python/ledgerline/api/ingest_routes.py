@@ -22,7 +22,7 @@ from ledgerline.api.http import json_response
 from ledgerline.api.models import IngestAnswer, answers
 from ledgerline.api.problems import ProblemError
 from ledgerline.ingest import IngestRequest, ingest
-from ledgerline.observability import tracer
+from ledgerline.observability import logger, tracer
 from ledgerline.settings import get_settings
 
 router = APIGatewayRouter()
@@ -45,7 +45,7 @@ IDEMPOTENCY = IdempotencyConfig(
 @lru_cache(maxsize=1)
 def _idempotent_ingest() -> Callable[..., dict[str, Any]]:
     """Built on first use so no AWS client exists at import time."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
                          key_prefix="ingest")
@@ -70,7 +70,9 @@ def post_ingest():
     caller = caller_from(event.raw_event.get("requestContext"), "ingest")
     key = idempotency_key(event.headers)
     body = json_object_body(event.body, event.is_base64_encoded, event.headers.get("Content-Type"))
-    result = submit(IngestRequest(caller.tenant_id, caller.key_id, key, body))
+    request = IngestRequest(caller.tenant_id, caller.key_id, key, body)
+    logger.append_keys(event_id=request.event_id)  # the worker logs its derivations under this id
+    result = submit(request)
     replayed = {"Idempotent-Replayed": "true"} if result["status"] == "Duplicate" else None
     return json_response(result, headers=replayed)
 

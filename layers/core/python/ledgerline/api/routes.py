@@ -19,13 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Scopes an API key can carry.
-INGEST = "ingest"
-READ = "read"  # every GET of partner data
-DISTRIBUTE = "distribute"  # the asset register, runs, payment files, notices (docs/distributions.md)
-APPROVE = "approve"  # approving a distribution run
-SCOPES = (INGEST, READ, DISTRIBUTE, APPROVE)
-DEFAULT_SCOPES = (INGEST, READ)  # a key created without scopes
+from ledgerline.domain.scopes import APPROVE, DISTRIBUTE, INGEST, READ
 
 
 @dataclass(frozen=True)

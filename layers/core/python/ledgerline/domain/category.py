@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ledgerline.domain.errors import DomainError, Violation, conflict, validation_error
 
-STEPS = ("create", "update", "delete")
 # Fields that describe the change rather than the record: stored on the version, never merged.
 CHANGE_FIELDS = ("change_date", "change_reason")
 _PYDANTIC_CODES = {
@@ -46,14 +45,15 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def field_path(prefix: str, loc: tuple[Any, ...]) -> str:
-    path = prefix
+def field_path(loc: tuple[Any, ...]) -> str:
+    """The request path of a payload field: `data.purchase_clients[0].share`."""
+    path = "data"
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     return path
 
 
-def violations_from(error: ValidationError, prefix: str) -> list[Violation]:
+def violations_from(error: ValidationError) -> list[Violation]:
     found = []
     for item in error.errors(include_url=False):
         code = _PYDANTIC_CODES.get(item["type"], item["type"])
@@ -62,7 +62,7 @@ def violations_from(error: ValidationError, prefix: str) -> list[Violation]:
             message = "is not a field of this category"
         elif code == "required":
             message = "is required"
-        found.append(Violation(field_path(prefix, item["loc"]), code, message))
+        found.append(Violation(field_path(item["loc"]), code, message))
     return found
 
 
@@ -133,13 +133,13 @@ class Category:
 
     # step 1 -------------------------------------------------------------------------------
 
-    def parse(self, data: dict[str, Any], prefix: str = "data") -> Parsed:
+    def parse(self, data: dict[str, Any]) -> Parsed:
         context: dict[str, Any] = {"warnings": []}
         violations: list[Violation] = []
         try:
             model = self.model.model_validate(data, context=context)
         except ValidationError as error:
-            violations = violations_from(error, prefix)
+            violations = violations_from(error)
             # Second pass without the broken fields, so the rules below still see the rest.
             broken = {item["loc"][0] for item in error.errors() if item["loc"]}
             context = {"warnings": []}
@@ -156,30 +156,30 @@ class Category:
         present = set(fields) | {k for k in data if k not in fields}
 
         if data.get(self.id_field) is None:
-            violations.append(Violation(f"{prefix}.{self.id_field}", "required", "is required"))
+            violations.append(Violation(f"data.{self.id_field}", "required", "is required"))
         if self.step_required and data.get("step") is None:
-            violations.append(Violation(f"{prefix}.step", "required", "is required: create, update or delete"))
+            violations.append(Violation("data.step", "required", "is required: create, update or delete"))
         if step == "delete":
             extra = sorted(k for k in present if k not in (self.id_field, "step"))
-            violations += [Violation(f"{prefix}.{k}", "not-allowed", "a delete carries only the id") for k in extra]
+            violations += [Violation(f"data.{k}", "not-allowed", "a delete carries only the id") for k in extra]
         elif step == "create":
-            violations += self.missing_on_create(fields, present, prefix)
-            violations += self.record_rules(fields, prefix)
-        violations += self.payload_rules(fields, step, prefix)
+            violations += self.missing_on_create(fields, present)
+            violations += self.record_rules(fields)
+        violations += self.payload_rules(fields, step)
         # A field that is already reported as malformed is not reported again by a rule.
         malformed = {v.field for v in violations if v.code not in ("required", "not-allowed")}
         violations = [v for v in violations if v.code not in ("required", "not-allowed") or v.field not in malformed]
         if violations:
             raise validation_error(violations)
         warnings = [
-            {"field": f"{prefix}.{name}", "code": code, "message": message}
+            {"field": f"data.{name}", "code": code, "message": message}
             for name, code, message in context["warnings"]
         ]
         return Parsed(self, record_id, step, fields, change, warnings)
 
-    def missing_on_create(self, fields: dict[str, Any], present: set[str], prefix: str) -> list[Violation]:
+    def missing_on_create(self, fields: dict[str, Any], present: set[str]) -> list[Violation]:
         return [
-            Violation(f"{prefix}.{name}", "required", "is required on create")
+            Violation(f"data.{name}", "required", "is required on create")
             for name in self.required_on_create(fields)
             if name not in present or (name in fields and fields[name] is None)
         ]
@@ -187,11 +187,11 @@ class Category:
     def required_on_create(self, fields: dict[str, Any]) -> tuple[str, ...]:
         return self.required
 
-    def payload_rules(self, fields: dict[str, Any], step: str | None, prefix: str) -> list[Violation]:
+    def payload_rules(self, fields: dict[str, Any], step: str | None) -> list[Violation]:
         """Rules on the payload alone, whatever the step."""
         return []
 
-    def record_rules(self, record: dict[str, Any], prefix: str) -> list[Violation]:
+    def record_rules(self, record: dict[str, Any]) -> list[Violation]:
         """Rules on a whole record (the create payload, or the merge of an update)."""
         return []
 
@@ -213,39 +213,38 @@ class Category:
         `links` is the number of open disbursements linked to the record (clients only).
         """
         step = parsed.step or ("update" if current else "create")
-        prefix = "data"
         if step == "create":
             if current is not None:
-                raise conflict(f"{self.name} {parsed.record_id} already exists", f"{prefix}.{self.id_field}")
+                raise conflict(f"{self.name} {parsed.record_id} already exists", f"data.{self.id_field}")
             if parsed.step is None:  # create-or-update that turned out to be a create
-                missing = self.missing_on_create(parsed.fields, set(parsed.fields), prefix)
-                missing += self.record_rules(parsed.fields, prefix)
+                missing = self.missing_on_create(parsed.fields, set(parsed.fields))
+                missing += self.record_rules(parsed.fields)
                 if missing:
                     raise validation_error(missing)
             record = {self.id_field: parsed.record_id, **{k: v for k, v in parsed.fields.items() if v is not None}, "deleted": False}
         else:
             if current is None:
                 raise validation_error(
-                    [Violation(f"{prefix}.{self.id_field}", "unknown-reference",
+                    [Violation(f"data.{self.id_field}", "unknown-reference",
                                f"{self.name} {parsed.record_id} does not exist")]
                 )
             if current.get("deleted"):
-                raise conflict(f"{self.name} {parsed.record_id} is deleted and cannot change", f"{prefix}.{self.id_field}")
+                raise conflict(f"{self.name} {parsed.record_id} is deleted and cannot change", f"data.{self.id_field}")
             if step == "delete":
                 record = {**current, "deleted": True}
             else:
-                violations = self._update_violations(parsed, current, prefix)
+                violations = self._update_violations(parsed, current)
                 merged = {k: v for k, v in {**current, **parsed.fields}.items() if v is not None}
                 record = self.complete(merged, current)
-                violations += self.record_rules(record, prefix)
+                violations += self.record_rules(record)
                 if violations:
                     raise validation_error(violations)
         if step == "create":
             record = self.complete(record, current)
-        violations = self.reference_rules(parsed, record, current, loaded, prefix)
+        violations = self.reference_rules(parsed, record, current, loaded)
         if violations:
             raise validation_error(violations)
-        self.transition_rules(current, record, prefix)
+        self.transition_rules(current, record)
         previous_version = int(current["version"]) if current else 0
         changes = changed_fields(current, record)
         if current is not None and not changes:
@@ -258,13 +257,13 @@ class Category:
         self.effects(decision, parsed, current, record, loaded)
         return decision
 
-    def _update_violations(self, parsed: Parsed, current: dict[str, Any], prefix: str) -> list[Violation]:
+    def _update_violations(self, parsed: Parsed, current: dict[str, Any]) -> list[Violation]:
         violations = []
         for name, value in parsed.fields.items():
             if name in self.immutable and value != current.get(name):
-                violations.append(Violation(f"{prefix}.{name}", "immutable", "cannot change after create"))
+                violations.append(Violation(f"data.{name}", "immutable", "cannot change after create"))
             elif value is None and name in self.required_on_create(current):
-                violations.append(Violation(f"{prefix}.{name}", "not-allowed", "cannot be removed"))
+                violations.append(Violation(f"data.{name}", "not-allowed", "cannot be removed"))
         return violations
 
     def complete(self, record: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
@@ -277,11 +276,10 @@ class Category:
         record: dict[str, Any],
         current: dict[str, Any] | None,
         loaded: dict[Ref, dict[str, Any] | None],
-        prefix: str,
     ) -> list[Violation]:
         return []
 
-    def transition_rules(self, current: dict[str, Any] | None, record: dict[str, Any], prefix: str) -> None:
+    def transition_rules(self, current: dict[str, Any] | None, record: dict[str, Any]) -> None:
         """Raise a conflict for an illegal state move."""
 
     def effects(
@@ -313,8 +311,8 @@ def live(ref: Ref, loaded: dict[Ref, dict[str, Any] | None]) -> dict[str, Any] |
     return item if item and not item.get("deleted") else None
 
 
-def unknown(prefix_field: str, what: str) -> Violation:
-    return Violation(prefix_field, "unknown-reference", f"{what} does not exist in your tenant")
+def unknown(field: str, what: str) -> Violation:
+    return Violation(field, "unknown-reference", f"{what} does not exist in your tenant")
 
 
 __all__ = [

@@ -106,43 +106,43 @@ class DisbursementCategory(Category):
             return base + PURCHASE_ONLY
         return base
 
-    def missing_on_create(self, fields: dict[str, Any], present: set[str], prefix: str) -> list[Violation]:
-        violations = super().missing_on_create(fields, present, prefix)
+    def missing_on_create(self, fields: dict[str, Any], present: set[str]) -> list[Violation]:
+        violations = super().missing_on_create(fields, present)
         if fields.get("kind") == "loan" and not fields.get("client_id") and not fields.get("client_ids"):
             if not {"client_id", "client_ids"} & (present - set(fields)):  # not merely malformed
                 violations.append(
-                    Violation(f"{prefix}.client_id", "required", "a loan needs client_id or a non-empty client_ids")
+                    Violation("data.client_id", "required", "a loan needs client_id or a non-empty client_ids")
                 )
         return violations
 
-    def _update_violations(self, parsed: Parsed, current: dict[str, Any], prefix: str) -> list[Violation]:
-        violations = super()._update_violations(parsed, current, prefix)
+    def _update_violations(self, parsed: Parsed, current: dict[str, Any]) -> list[Violation]:
+        violations = super()._update_violations(parsed, current)
         proposed = {**current, **parsed.fields}
         if current.get("kind") == "loan" and not proposed.get("client_id") and not proposed.get("client_ids"):
             # The create rule holds for the life of the loan: it always has a primary borrower.
-            violations.append(Violation(f"{prefix}.client_id", "not-allowed",
+            violations.append(Violation("data.client_id", "not-allowed",
                                         "a loan keeps client_id or a non-empty client_ids"))
         return violations
 
-    def payload_rules(self, fields: dict[str, Any], step: str | None, prefix: str) -> list[Violation]:
+    def payload_rules(self, fields: dict[str, Any], step: str | None) -> list[Violation]:
         violations = []
         if step == "create" and fields.get("disbursement_amount") is not None and fields["disbursement_amount"] <= 0:
             violations.append(
-                Violation(f"{prefix}.disbursement_amount", "out-of-range", "must be greater than 0 on create")
+                Violation("data.disbursement_amount", "out-of-range", "must be greater than 0 on create")
             )
         client_ids = fields.get("client_ids") or []
         if len(set(client_ids)) != len(client_ids):
-            violations.append(Violation(f"{prefix}.client_ids", "duplicate", "must not repeat a client"))
+            violations.append(Violation("data.client_ids", "duplicate", "must not repeat a client"))
         purchase_clients = fields.get("purchase_clients") or []
         ids = [pc["client_id"] for pc in purchase_clients]
         if len(set(ids)) != len(ids):
-            violations.append(Violation(f"{prefix}.purchase_clients", "duplicate", "must not repeat a client"))
+            violations.append(Violation("data.purchase_clients", "duplicate", "must not repeat a client"))
         # Exact sum: Decimal addition would round to 28 digits and could let 1.000...01 pass.
         if sum(Fraction(pc["share"]) for pc in purchase_clients if pc.get("share") is not None) > 1:
-            violations.append(Violation(f"{prefix}.purchase_clients", "share-sum", "shares must add up to at most 1"))
+            violations.append(Violation("data.purchase_clients", "share-sum", "shares must add up to at most 1"))
         return violations
 
-    def record_rules(self, record: dict[str, Any], prefix: str) -> list[Violation]:
+    def record_rules(self, record: dict[str, Any]) -> list[Violation]:
         violations = []
         kind = record.get("kind")
         foreign = PURCHASE_ONLY if kind == "loan" else LOAN_ONLY if kind == "purchase" else ()
@@ -153,15 +153,15 @@ class DisbursementCategory(Category):
                     if name == "client_ids"
                     else f"applies only to {'purchase' if kind == 'loan' else 'loan'} disbursements"
                 )
-                violations.append(Violation(f"{prefix}.{name}", "not-allowed", message))
+                violations.append(Violation(f"data.{name}", "not-allowed", message))
         if kind == "loan":
-            violations += _after(record, "maturity_date", "disbursement_date", prefix)
+            violations += _after(record, "maturity_date", "disbursement_date")
         if kind == "purchase":
-            violations += _after(record, "estimated_delivery_date", "operation_date", prefix)
+            violations += _after(record, "estimated_delivery_date", "operation_date")
             members = {pc["client_id"] for pc in record.get("purchase_clients") or ()}
             if record.get("client_id") and members and record["client_id"] not in members:
                 violations.append(
-                    Violation(f"{prefix}.client_id", "not-allowed", "must be one of the purchase_clients")
+                    Violation("data.client_id", "not-allowed", "must be one of the purchase_clients")
                 )
         return violations
 
@@ -192,20 +192,20 @@ class DisbursementCategory(Category):
             refs += [Ref(tables.PURCHASE_CLIENTS, purchase_client_row_id(parsed.record_id, c)) for c in sorted(old | new)]
         return refs
 
-    def reference_rules(self, parsed, record, current, loaded, prefix) -> list[Violation]:
+    def reference_rules(self, parsed, record, current, loaded) -> list[Violation]:
         violations = []
         for client_id in sorted(linked_clients(record) - linked_clients(current)):
             client = live(Ref("clients", client_id), loaded)
-            where = _client_field(record, client_id, prefix)
+            where = _client_field(record, client_id)
             if client is None:
                 violations.append(unknown(where, f"client {client_id}"))
             elif client.get("currency") and client["currency"] != record.get("currency"):
                 violations.append(
-                    Violation(f"{prefix}.currency", "currency-mismatch",
+                    Violation("data.currency", "currency-mismatch",
                               f"must equal the currency of client {client_id} ({client['currency']})")
                 )
         if current is not None and not record.get("deleted"):
-            violations += _change_needs_reason(current, record, parsed.change, prefix)
+            violations += _change_needs_reason(current, record, parsed.change)
         return violations
 
     def effects(self, decision: Decision, parsed, current, record, loaded) -> None:
@@ -238,9 +238,9 @@ class DisbursementCategory(Category):
             decision.writes.append(RecordWrite(tables.PURCHASE_CLIENTS, row_id, row, version, changes))
 
 
-def _after(record: dict[str, Any], later: str, earlier: str, prefix: str) -> list[Violation]:
+def _after(record: dict[str, Any], later: str, earlier: str) -> list[Violation]:
     if record.get(later) and record.get(earlier) and instant(record[later]) <= instant(record[earlier]):
-        return [Violation(f"{prefix}.{later}", "date-order", f"must be after {earlier}")]
+        return [Violation(f"data.{later}", "date-order", f"must be after {earlier}")]
     return []
 
 
@@ -250,17 +250,17 @@ def _inherits_derived_gross(record: dict[str, Any], current: dict[str, Any]) -> 
     return derived_before and record.get("gross_value") == current.get("gross_value")
 
 
-def _client_field(record: dict[str, Any], client_id: str, prefix: str) -> str:
+def _client_field(record: dict[str, Any], client_id: str) -> str:
     for i, pc in enumerate(record.get("purchase_clients") or ()):
         if pc["client_id"] == client_id:
-            return f"{prefix}.purchase_clients[{i}].client_id"
+            return f"data.purchase_clients[{i}].client_id"
     for i, cid in enumerate(record.get("client_ids") or ()):
         if cid == client_id:
-            return f"{prefix}.client_ids[{i}]"
-    return f"{prefix}.client_id"
+            return f"data.client_ids[{i}]"
+    return "data.client_id"
 
 
-def _change_needs_reason(current, record, change, prefix) -> list[Violation]:
+def _change_needs_reason(current, record, change) -> list[Violation]:
     """Moving maturity, lowering the margin or the amount must say when and why."""
     triggers = []
     if record.get("maturity_date") != current.get("maturity_date") and current.get("maturity_date"):
@@ -272,7 +272,7 @@ def _change_needs_reason(current, record, change, prefix) -> list[Violation]:
         return []
     reason = " and ".join(triggers)
     return [
-        Violation(f"{prefix}.{name}", "required", f"is required on an update that {reason}")
+        Violation(f"data.{name}", "required", f"is required on an update that {reason}")
         for name in ("change_date", "change_reason")
         if not change.get(name)
     ]

@@ -36,24 +36,24 @@ class OperationCategory(Category):
     step_required = False
     required = ("operation_type", "amount", "currency", "operation_date")
 
-    def record_rules(self, record: dict[str, Any], prefix: str) -> list[Violation]:
+    def record_rules(self, record: dict[str, Any]) -> list[Violation]:
         given = [name for name in ASSET_FIELDS if record.get(name) is not None]
         if given and not record.get("asset_id"):
-            return [Violation(f"{prefix}.asset_id", "required", f"is required with {', '.join(given)}")]
+            return [Violation("data.asset_id", "required", f"is required with {', '.join(given)}")]
         return []
 
     def references(self, parsed: Parsed, current: dict[str, Any] | None) -> list[Ref]:
         disbursement_id = {**(current or {}), **parsed.fields}.get("disbursement_id")
         return [Ref(tables.DISBURSEMENTS, disbursement_id)] if disbursement_id else []
 
-    def reference_rules(self, parsed, record, current, loaded, prefix) -> list[Violation]:
+    def reference_rules(self, parsed, record, current, loaded) -> list[Violation]:
         if record.get("deleted") or not record.get("disbursement_id"):
             return []
         disbursement = live(Ref(tables.DISBURSEMENTS, record["disbursement_id"]), loaded)
         if disbursement is None:
-            return [unknown(f"{prefix}.disbursement_id", f"disbursement {record['disbursement_id']}")]
+            return [unknown("data.disbursement_id", f"disbursement {record['disbursement_id']}")]
         if record.get("currency") != disbursement.get("currency"):
-            return [Violation(f"{prefix}.currency", "currency-mismatch",
+            return [Violation("data.currency", "currency-mismatch",
                               f"must equal the disbursement's currency ({disbursement.get('currency')})")]
         return []
 

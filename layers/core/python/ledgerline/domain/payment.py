@@ -52,24 +52,24 @@ class PaymentCategory(Category):
     required = ALWAYS_REQUIRED + ("amount", "currency")
     immutable = ("disbursement_id", "currency")
 
-    def payload_rules(self, fields: dict[str, Any], step: str | None, prefix: str) -> list[Violation]:
+    def payload_rules(self, fields: dict[str, Any], step: str | None) -> list[Violation]:
         if step == "delete" or step == "create":  # delete carries only the id; create checked all
             return []
         return [
-            Violation(f"{prefix}.{name}", "required", "is required on every payment event")
+            Violation(f"data.{name}", "required", "is required on every payment event")
             for name in ALWAYS_REQUIRED
             if fields.get(name) is None and name not in fields
         ] + [
-            Violation(f"{prefix}.{name}", "not-allowed", "cannot be removed")
+            Violation(f"data.{name}", "not-allowed", "cannot be removed")
             for name in ALWAYS_REQUIRED
             if name in fields and fields[name] is None
         ]
 
-    def record_rules(self, record: dict[str, Any], prefix: str) -> list[Violation]:
+    def record_rules(self, record: dict[str, Any]) -> list[Violation]:
         principal = record.get("principal_amount") or Decimal(0)
         interest = record.get("interest_amount") or Decimal(0)
         if record.get("amount") is not None and principal + interest > record["amount"]:
-            return [Violation(f"{prefix}.principal_amount", "out-of-range",
+            return [Violation("data.principal_amount", "out-of-range",
                               "principal_amount and interest_amount together must not exceed amount")]
         return []
 
@@ -82,39 +82,39 @@ class PaymentCategory(Category):
         guard = installment_guard(proposed)
         return refs + ([guard] if guard else [])
 
-    def reference_rules(self, parsed, record, current, loaded, prefix) -> list[Violation]:
+    def reference_rules(self, parsed, record, current, loaded) -> list[Violation]:
         if record.get("deleted"):
             return []
         disbursement = live(Ref(tables.DISBURSEMENTS, record["disbursement_id"]), loaded)
         if disbursement is None:
-            return [unknown(f"{prefix}.disbursement_id", f"disbursement {record['disbursement_id']}")]
+            return [unknown("data.disbursement_id", f"disbursement {record['disbursement_id']}")]
         violations = []
         if record.get("currency") != disbursement.get("currency"):
-            violations.append(Violation(f"{prefix}.currency", "currency-mismatch",
+            violations.append(Violation("data.currency", "currency-mismatch",
                                         f"must equal the disbursement's currency ({disbursement.get('currency')})"))
         client_id = record.get("client_id")
         if disbursement.get("kind") == "purchase" and not client_id:
-            violations.append(Violation(f"{prefix}.client_id", "required",
+            violations.append(Violation("data.client_id", "required",
                                         "is required when the disbursement is a purchase"))
         elif client_id and client_id not in linked_clients(disbursement):
             which = "purchase clients" if disbursement.get("kind") == "purchase" else "clients"
-            violations.append(Violation(f"{prefix}.client_id", "not-allowed",
+            violations.append(Violation("data.client_id", "not-allowed",
                                         f"must be one of the disbursement's {which}"))
         guard = installment_guard(record)
         holder = loaded.get(guard) if guard else None
         if holder and holder.get("payment_id") != parsed.record_id:
             violations.append(Violation(
-                f"{prefix}.installment_number", "duplicate",
+                "data.installment_number", "duplicate",
                 f"installment {record['installment_number']} is already payment {holder['payment_id']}",
             ))
         return violations
 
-    def transition_rules(self, current: dict[str, Any] | None, record: dict[str, Any], prefix: str) -> None:
+    def transition_rules(self, current: dict[str, Any] | None, record: dict[str, Any]) -> None:
         if current is None or record.get("deleted"):
             return
         before, after = current["status"], record["status"]
         if after not in MOVES[before]:
-            raise conflict(f"payment status cannot move from {before} to {after}", f"{prefix}.status")
+            raise conflict(f"payment status cannot move from {before} to {after}", "data.status")
 
     def effects(self, decision: Decision, parsed, current, record, loaded) -> None:
         if not record.get("deleted"):

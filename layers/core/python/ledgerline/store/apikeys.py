@@ -16,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ledgerline import aws
-from ledgerline.api.routes import DEFAULT_SCOPES, SCOPES
+from ledgerline.domain.scopes import DEFAULT_SCOPES, SCOPES
 from ledgerline.domain.values import ID_PATTERN
 from ledgerline.settings import get_settings
 

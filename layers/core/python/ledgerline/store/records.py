@@ -49,8 +49,9 @@ class WriteConflict(Exception):
     """Someone else changed an item this write depended on: reload and decide again."""
 
 
-class AlreadyIngested(Exception):
-    """The event's ingested_events row exists: the event was committed before (crash, retry)."""
+class AlreadyWritten(Exception):
+    """A create-once item of the transaction exists (an event's ingested_events row, a derived
+    row, an outgoing_events row): this write was committed before (crash, retry, replay)."""
 
 
 @dataclass
@@ -128,7 +129,7 @@ def commit(
     """Write a decision and its ingested_events row in one transaction; returns the system time.
 
     Raises WriteConflict when an optimistic lock or a condition failed (reload and retry) and
-    AlreadyIngested when the event's row already exists.
+    AlreadyWritten when the event's ingested_events row already exists.
     """
     table = _table()
     now = system_time()
@@ -165,7 +166,7 @@ def commit(
 
 def transact(items: list[dict[str, Any]], already_done_index: int | None = None) -> None:
     """One TransactWriteItems. Raises WriteConflict when a condition failed or a concurrent
-    transaction interfered (reload and retry), AlreadyIngested when the item at
+    transaction interfered (reload and retry), AlreadyWritten when the item at
     `already_done_index` (a put guarded by attribute_not_exists) was already there."""
     try:
         aws.dynamodb().transact_write_items(TransactItems=items)
@@ -175,7 +176,7 @@ def transact(items: list[dict[str, Any]], already_done_index: int | None = None)
         codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
         if already_done_index is not None and len(codes) > already_done_index \
                 and codes[already_done_index] == "ConditionalCheckFailed":
-            raise AlreadyIngested() from error
+            raise AlreadyWritten() from error
         if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in codes) or not codes:
             raise WriteConflict(codes) from error
         raise

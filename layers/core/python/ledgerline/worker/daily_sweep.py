@@ -54,6 +54,7 @@ def sweep(
                 logger.warning("sweep stopped before the end", extra=summary)
                 return summary
             summary["checked"] += 1
+            logger.append_keys(tenant_id=tenant)
             result = recompute_disbursement(tenant, disbursement_id, cause, today)
             if result is not None and result.status_change is not None and result.status == "overdue":
                 summary["overdue"] += 1

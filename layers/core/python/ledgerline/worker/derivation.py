@@ -14,7 +14,7 @@ from ledgerline.events.outgoing import Outgoing, outgoing_for
 from ledgerline.observability import count, logger
 from ledgerline.store import derived
 from ledgerline.store.keys import system_time
-from ledgerline.store.records import AlreadyIngested, WriteConflict
+from ledgerline.store.records import AlreadyWritten, WriteConflict
 from ledgerline.store.retry import RetryNow, retry_on_conflict
 from ledgerline.worker.outbox import publish_now
 
@@ -49,7 +49,7 @@ def create_once(tenant: str, rows: list[Row], cause: Cause) -> bool:
     def attempt() -> bool:
         try:
             derived.commit(items, already_done_index=1)  # the first row's current item
-        except AlreadyIngested:
+        except AlreadyWritten:
             logger.info("derived rows already written", extra={"cause": cause.as_record()})
             return False
         count("DerivedRows", len(rows))

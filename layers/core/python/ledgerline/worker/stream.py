@@ -27,6 +27,7 @@ def process_stream_record(record: dict[str, Any], today: date | None = None) -> 
     record has failed `worker_max_attempts` times; then it goes to the dead-letter queue with
     the reason and counts as handled, so the records behind it move on.
     """
+    _correlate(record)
     try:
         handle(record, today or processing_date())
     except Exception as error:
@@ -39,6 +40,19 @@ def process_stream_record(record: dict[str, Any], today: date | None = None) -> 
             raise
         dead_letter(record, reason, attempts)
         derived.forget_failures(stream_event_id)
+
+
+def _correlate(record: dict[str, Any]) -> None:
+    """Log this record's work under its tenant and the event id of the item that changed (for a
+    source record, the ingested event's id: the same id the ingest logged)."""
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+
+    def text(name: str) -> str | None:
+        value = image.get(name)
+        return value.get("S") if isinstance(value, dict) else None
+
+    logger.set_correlation_id(text("event_id"))
+    logger.append_keys(tenant_id=text("tenant"), stream_event_id=record.get("eventID"))
 
 
 def handle(record: dict[str, Any], today: date) -> None:

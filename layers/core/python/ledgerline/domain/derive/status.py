@@ -21,7 +21,6 @@ from ledgerline.domain.derive.common import STATUS_EVENT, SWEEP, Cause, Row, day
 from ledgerline.domain.tables import DISBURSEMENT_STATUS
 
 ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED = "ongoing", "overdue", "settled", "written_off", "canceled"
-STATUSES = (ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED)
 
 
 @dataclass(frozen=True)

@@ -117,9 +117,12 @@ def parse(model: type[Strict], body: Any, prefix: str = "") -> Any:
 
 
 def _violations(error: ValidationError, prefix: str) -> list[Violation]:
-    found = violations_from(error, prefix)
-    return [Violation(v.field.lstrip("."), v.code, "is not a field of this record" if v.code == "unknown-field" else v.message)
-            for v in found]
+    found = []
+    for violation in violations_from(error):
+        path = violation.field.removeprefix("data").lstrip(".")  # the shared helper names payload fields data.*
+        message = "is not a field of this record" if violation.code == "unknown-field" else violation.message
+        found.append(Violation(f"{prefix}.{path}" if prefix else path, violation.code, message))
+    return found
 
 
 def event_rules(event: CashFlowEventIn, asset_currency: str) -> list[Violation]:

@@ -18,7 +18,7 @@ def _attempts_key(stream_event_id: str) -> dict[str, dict[str, str]]:
 def count_failure(stream_event_id: str, reason: str) -> int:
     """Count one more failed delivery of a stream record; returns the count so far."""
     response = aws.dynamodb().update_item(
-        TableName=get_settings().idempotency_table,
+        TableName=get_settings().need("idempotency_table"),
         Key=_attempts_key(stream_event_id),
         UpdateExpression="ADD #n :one SET #ttl = :ttl, #reason = :reason",
         ExpressionAttributeNames={"#n": "attempts", "#ttl": "expiration", "#reason": "last_reason"},
@@ -33,5 +33,5 @@ def count_failure(stream_event_id: str, reason: str) -> int:
 
 
 def forget_failures(stream_event_id: str) -> None:
-    aws.dynamodb().delete_item(TableName=get_settings().idempotency_table, Key=_attempts_key(stream_event_id))
+    aws.dynamodb().delete_item(TableName=get_settings().need("idempotency_table"), Key=_attempts_key(stream_event_id))
 

@@ -12,7 +12,7 @@ from ledgerline.events.outgoing import Outgoing, log_record
 from ledgerline.settings import get_settings
 from ledgerline.store.derived.rows import WORKER
 from ledgerline.store.keys import current_key, item_key
-from ledgerline.store.records import AlreadyIngested, EventContext, WriteConflict, record_items, to_attributes, transact
+from ledgerline.store.records import AlreadyWritten, EventContext, WriteConflict, record_items, to_attributes, transact
 
 
 def outbox_key(tenant: str, event_id: str) -> dict[str, dict[str, str]]:
@@ -49,7 +49,7 @@ def record_published(events: list[Outgoing], published_at: str) -> list[Outgoing
         try:
             transact(items)
             recorded += chunk
-        except (WriteConflict, AlreadyIngested):
+        except (WriteConflict, AlreadyWritten):
             if len(chunk) == 1:
                 continue  # its row exists: recorded before
             recorded += record_published_one_by_one(chunk, published_at)
@@ -62,7 +62,7 @@ def record_published_one_by_one(events: list[Outgoing], published_at: str) -> li
         try:
             transact(_published_items(event, published_at), already_done_index=1)
             recorded.append(event)
-        except AlreadyIngested:
+        except AlreadyWritten:
             continue
     return recorded
 

@@ -30,5 +30,5 @@ def row_items(
 
 
 def commit(items: list[dict[str, Any]], already_done_index: int | None = None) -> None:
-    """One TransactWriteItems (records.transact: WriteConflict, AlreadyIngested)."""
+    """One TransactWriteItems (records.transact: WriteConflict, AlreadyWritten)."""
     transact(items, already_done_index=already_done_index)

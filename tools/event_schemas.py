@@ -13,7 +13,7 @@ from typing import Any
 
 from ledgerline.domain.jsonio import dumps, loads
 
-SCHEMA_DIR = Path(__file__).resolve().parents[5] / "schemas" / "events"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "events"
 
 
 def schema_path(name: str, version: int) -> Path:

@@ -1,9 +1,9 @@
 """Operator CLI for partner API keys: create, list and revoke a tenant's keys.
 
-    python -m ledgerline.admin create --tenant acme --scopes ingest,read \\
+    python -m tools.admin create --tenant acme --scopes ingest,read \\
         --usage-plan-id <UsagePlanId> --table <RecordsTableName>
-    python -m ledgerline.admin list   --tenant acme --table <RecordsTableName>
-    python -m ledgerline.admin revoke --tenant acme --key-id key_0123456789ab --table <RecordsTableName>
+    python -m tools.admin list   --tenant acme --table <RecordsTableName>
+    python -m tools.admin revoke --tenant acme --key-id key_0123456789ab --table <RecordsTableName>
 
 The table defaults to $LEDGERLINE_TABLE and the usage plan to $LEDGERLINE_USAGE_PLAN_ID (both
 are outputs of the deployed stack). The clear key is printed once: only its SHA-256 is stored.
@@ -36,6 +36,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ledgerline import aws
+from ledgerline import settings as env
 from ledgerline.settings import get_settings
 from ledgerline.store import apikeys
 
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    parser = argparse.ArgumentParser(prog="python -m ledgerline.admin", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.admin", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", parents=[common], help="create a key (the clear key is shown once)")
     create.add_argument("--scopes", type=scope_list, default=apikeys.DEFAULT_SCOPES,
@@ -98,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 @contextmanager
 def aws_target(table: str, endpoint_url: str | None, region: str | None) -> Iterator[None]:
     """Point ledgerline's settings and cached clients at this table and endpoint, then restore."""
-    overrides = {"LEDGERLINE_TABLE": table}
+    overrides = {env.TABLE: table}
     if region:
         overrides["AWS_DEFAULT_REGION"] = region
     if endpoint_url:
@@ -230,7 +231,7 @@ COMMANDS = {"create": create, "list": list_keys, "revoke": revoke}
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
-    table = args.table or os.environ.get("LEDGERLINE_TABLE")
+    table = args.table or os.environ.get(env.TABLE)
     if not table:
         print("error: --table (or $LEDGERLINE_TABLE) is required: the stack output RecordsTableName", file=sys.stderr)
         return 2

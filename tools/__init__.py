@@ -1,0 +1,1 @@
+"""Operator and test tools run from a checkout; never part of the Lambda layer."""
