@@ -44,12 +44,14 @@ GATEWAY_PROBLEMS: tuple[GatewayProblem, ...] = (
     GatewayProblem(
         apigw.ResponseType.UNAUTHORIZED, 401, "unauthorized", "Unauthorized",
         "A valid API key is required: send it as 'Authorization: Bearer <api-key>'.",
+        {"WWW-Authenticate": "'Bearer'"},
     ),
     # The authorizer accepted the partner key but its usage-plan key is missing or disabled,
     # which is what revoking a key does: to the partner it is an invalid key.
     GatewayProblem(
         apigw.ResponseType.INVALID_API_KEY, 401, "unauthorized", "Unauthorized",
         "A valid API key is required: send it as 'Authorization: Bearer <api-key>'.",
+        {"WWW-Authenticate": "'Bearer'"},
     ),
     GatewayProblem(
         apigw.ResponseType.ACCESS_DENIED, 403, "forbidden", "Forbidden",
@@ -292,7 +294,7 @@ class Api(Construct):
             self.rest_api,
             "AwsSolutions-COG4",
             "Partners are machines holding API keys, not Cognito users: the Lambda REQUEST "
-            "authorizer checks the hashed key, its tenant and scopes (CONTRACT.md section 1).",
+            "authorizer checks the hashed key, its tenant and scopes (docs/contract.md, authentication).",
         )
         for method in self.public_methods:
             nag.acknowledge(

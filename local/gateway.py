@@ -2,8 +2,8 @@
 
 Per request: match a route from `ledgerline.api.routes`, run the real authorizer (REQUEST type)
 and evaluate its policy, then hand a REST proxy event to the route's real handler. The answers
-API Gateway itself gives (401, 403, 404, 413) use the same problem+json shape as the stack's
-gateway responses.
+API Gateway itself gives (401, 403, 404, 405, 413) use the same problem+json shape as the
+stack's gateway responses; any method reaches here, so nothing answers with an HTML page.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from ledgerline.domain.jsonio import dumps
 from local.lambdas import Lambdas
 
 API_ID, ACCOUNT, REGION = "localapi", "000000000000", "local"
+# The methods a REST API can route; any other (TRACE, CONNECT, made-up ones) is refused with 403.
+GATEWAY_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 MAX_GATEWAY_BODY = 10 * 1024 * 1024  # API Gateway's own limit; the handlers enforce 256 KiB
 
 
@@ -41,8 +43,14 @@ class Gateway:
         path = url.path.rstrip("/") or "/"
         if len(body) > MAX_GATEWAY_BODY:
             return self._problem("payload-too-large", "The body exceeds the gateway limit.", request_id)
+        if method not in GATEWAY_METHODS:
+            return self._problem("forbidden", f"The method {method} is not supported.", request_id)
         matched = self._match(method, path)
         if matched is None:
+            allowed = self._methods_of(path)
+            if allowed:
+                return self._problem("method-not-allowed", f"{path} does not support {method}.", request_id,
+                                     {"Allow": ", ".join(allowed)})
             return self._problem("not-found", f"No route for {method} {path}.", request_id)
         route, params = matched
         query = dict(parse_qsl(url.query, keep_blank_values=True)) or None
@@ -79,6 +87,10 @@ class Gateway:
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
+    def _methods_of(self, path: str) -> list[str]:
+        """The methods the routes of `path` have (empty when no route has this path)."""
+        return sorted({route.method for route, pattern in self.routes if pattern.match(path)})
+
     def _authorize(self, method, path, route, headers, query, params, request_context):
         method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{self.stage}/{method}{path}"
         event = {
@@ -97,9 +109,13 @@ class Gateway:
         return {**(result.get("context") or {}), "principalId": result.get("principalId")}
 
     @staticmethod
-    def _problem(name: str, detail: str, request_id: str) -> tuple[int, dict[str, str], bytes]:
+    def _problem(name: str, detail: str, request_id: str,
+                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         body = problem_body(name, detail, request_id)
-        return body["status"], {"Content-Type": PROBLEM_JSON, "X-Request-Id": request_id}, dumps(body).encode()
+        out_headers = {"Content-Type": PROBLEM_JSON, "X-Request-Id": request_id, **(headers or {})}
+        if body["status"] == 401:
+            out_headers["WWW-Authenticate"] = "Bearer"
+        return body["status"], out_headers, dumps(body).encode()
 
 
 def _allowed(policy: dict[str, Any], method_arn: str) -> bool:
@@ -138,9 +154,15 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":  # a HEAD answer has headers only
+                self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method (TRACE, OPTIONS, made-up ones) reaches the gateway, which answers
+            # as API Gateway does, instead of the standard library's 501 HTML page.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:  # one line per request
             print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)

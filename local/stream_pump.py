@@ -6,6 +6,8 @@ partial batch responses, retries from the first failed record, bisection of a ba
 invocation failed as a whole, and, once a record has used its retries, an on-failure message
 to the dead-letter queue in the shape Lambda gives it. The worker itself sends a record that
 keeps failing to the same queue with its reason before that happens (see ledgerline.worker).
+Nothing one record does stops the others: a destination that refuses the on-failure message
+drops the record (logged), as Lambda does, and a shard that cannot be read is retried next round.
 
 moto quirks handled here: its stream records carry no `eventSourceARN`, a region of its own,
 and `ApproximateCreationDateTime` as a datetime (Lambda hands a number of epoch seconds).
@@ -116,19 +118,26 @@ class StreamPump:
         shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
         found: list[dict[str, Any]] = []
         for shard in shards:
-            shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            iterator = self._iterators[shard_id]
-            while iterator:
-                response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-                records = response.get("Records", [])
-                found += [shaped for shaped in (lambda_shaped(r, arn, self.region) for r in records) if passes(shaped)]
-                iterator = response.get("NextShardIterator")
-                if len(records) < 1000:  # caught up with the shard
-                    break
-            self._iterators[shard_id] = iterator
+            try:
+                found += self._read_shard(arn, shard["ShardId"])
+            except Exception:  # one shard that cannot be read must not hold up the others
+                log.exception("stream shard %s could not be read; retrying next round", shard["ShardId"])
+        return found
+
+    def _read_shard(self, arn: str, shard_id: str) -> list[dict[str, Any]]:
+        if shard_id not in self._iterators:
+            self._iterators[shard_id] = self.streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = self._iterators[shard_id]
+        found: list[dict[str, Any]] = []
+        while iterator:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            records = response.get("Records", [])
+            found += [shaped for shaped in (lambda_shaped(r, arn, self.region) for r in records) if passes(shaped)]
+            iterator = response.get("NextShardIterator")
+            if len(records) < 1000:  # caught up with the shard
+                break
+        self._iterators[shard_id] = iterator
         return found
 
     def pump_once(self) -> int:
@@ -206,8 +215,12 @@ class StreamPump:
             },
         }
         log.error("record %s exhausted its retries", record["dynamodb"]["SequenceNumber"])
-        if self.dlq_url:
+        if not self.dlq_url:
+            return
+        try:
             self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(message))
+        except Exception:  # as Lambda does when the destination fails: the record is dropped, not retried forever
+            log.exception("on-failure destination refused the message; record dropped: %s", json.dumps(message))
 
     # background thread ------------------------------------------------------------------------
 

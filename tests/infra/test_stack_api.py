@@ -169,6 +169,17 @@ def test_gateway_errors_are_rfc9457_problems(synthesized, response_type, expecte
     assert body["title"] and body["detail"]
 
 
+def test_every_gateway_401_challenges_for_a_bearer_token(synthesized):
+    responses = gateway_responses(synthesized)
+    unauthorized = [t for t, r in responses.items() if r["StatusCode"] == "401"]
+    assert sorted(unauthorized) == ["INVALID_API_KEY", "UNAUTHORIZED"]
+    for response_type in unauthorized:
+        headers = responses[response_type]["ResponseParameters"]
+        assert headers["gatewayresponse.header.WWW-Authenticate"] == "'Bearer'", response_type
+    assert all("gatewayresponse.header.WWW-Authenticate" not in r["ResponseParameters"]
+               for t, r in responses.items() if t not in unauthorized)
+
+
 def test_every_gateway_response_is_a_problem(synthesized):
     for response_type, response in gateway_responses(synthesized).items():
         body = json.loads(response["ResponseTemplates"]["application/json"])

@@ -1,6 +1,6 @@
 """A corpus of bad requests sent through the real ingest handler (over moto).
 
-Every case states the status and problem type partners are promised (CONTRACT 1, 2, 2.6).
+Every case states the status and problem type partners are promised (docs/contract.md: conventions and ingest responses).
 Each test asserts the answer is an RFC 9457 problem, and that the request stored nothing:
 the records table holds exactly the seed records afterwards, and the idempotency table is
 unchanged (a refused request does not burn its Idempotency-Key).
@@ -188,6 +188,16 @@ CLIENTS = [
     bad("client-info-6-levels", data_of(CLIENT, info=deep_info(6)), ("data.info", "too-deep")),
     bad("client-info-over-16-kib", data_of(CLIENT, info={"blob": "x" * (16 * KIB)}), ("data.info", "too-large")),
     bad("client-info-nan-raw", raw(data_of(CLIENT, info=HOLE), '{"score": NaN}'), ("data.info", "invalid-value")),
+    bad("client-info-empty-name", data_of(CLIENT, info={"": 1}), ('data.info.""', "empty-member-name")),
+    bad("client-info-nested-empty-name", data_of(CLIENT, info={"x": {"": "y"}}), ('data.info.x.""', "empty-member-name")),
+    bad("client-info-empty-name-in-array", data_of(CLIENT, info={"a": [{"": True}]}),
+        ('data.info.a[0].""', "empty-member-name")),
+    bad("client-info-nul-escaped", raw(data_of(CLIENT, info=HOLE), '{"note": "a\\u0000b"}'),
+        ("data.info.note", "invalid-characters")),
+    bad("client-info-nul-in-name", raw(data_of(CLIENT, info=HOLE), '{"k\\u0000": 1}'),
+        ("data.info.k\\u0000", "invalid-characters")),
+    bad("client-name-nul", data_of(CLIENT, name="Ada\x00"), ("data.name", "invalid-characters")),
+    bad("client-id-nul", data_of(CLIENT, client_id="C\x001"), ("data.client_id", "invalid-characters")),
     bad("client-info-40-digit-number", raw(data_of(CLIENT, info=HOLE), '{"n": 1' + "0" * 39 + "}"),
         ("data.info", "invalid-value")),
     bad("client-unknown-field", data_of(CLIENT, nickname="Ada"), ("data.nickname", "unknown-field")),

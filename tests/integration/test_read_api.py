@@ -205,6 +205,38 @@ def test_the_api_documents_itself_without_a_key(tables):
     assert "SwaggerUIBundle" in page["body"] and "cdn." not in page["body"]  # offline: assets inline
 
 
+def test_an_item_that_cannot_be_read_back_is_left_out_and_every_read_still_answers(call_ingest, call_tables, tables):
+    from ledgerline.settings import get_settings
+    from ledgerline.store.keys import current_key, index_keys, record_pk
+
+    call_ingest(client("C1"))
+    call_ingest(client("C2"))
+    table = get_settings().records_table
+    # Stored behind the API's back: a current item whose record holds a set (no JSON for it),
+    # and a broken version item of C1 (its record is text, its valid time garbage).
+    when = "2030-01-01T00:00:00.000000Z"
+    tables.put_item(TableName=table, Item={
+        **current_key("t1", "clients", "C3"), "tenant": {"S": "t1"}, "table": {"S": "clients"}, "id": {"S": "C3"},
+        "version": {"N": "1"}, "record": {"M": {"client_id": {"S": "C3"}, "tags": {"SS": ["a", "b"]}}},
+        **{name: {"S": value} for name, value in index_keys("t1", "clients", "C3", {"client_id": "C3"}, when).items()},
+    })
+    tables.put_item(TableName=table, Item={
+        "PK": {"S": record_pk("t1", "clients", "C1")}, "SK": {"S": "v0000000009"}, "version": {"N": "9"},
+        "record": {"S": "not a record"}, "valid_from": {"S": "yesterday"}, "system_from": {"S": when},
+    })
+
+    status, _, page = call_tables("/api/tables/clients")
+    assert status == 200 and [i["client_id"] for i in page["items"]] == ["C1", "C2"]
+    status, _, missing = call_tables("/api/tables/clients/C3")
+    assert status == 404 and missing["type"].endswith("/not-found")
+    status, _, history = call_tables("/api/tables/clients/C1/history")
+    assert status == 200 and [v["version"] for v in history["history"]] == [1]
+    status, _, found = call_tables("/api/tables/clients/C1/as-of/2031-01-01")
+    assert status == 200 and found["version"] == 1
+    status, _, changed = call_tables("/api/tables/clients/C1/changes")
+    assert status == 200 and [c["version"] for c in changed["changes"]] == [1]
+
+
 @pytest.mark.parametrize("table", READABLE)
 def test_each_filter_applies_exactly_where_the_registry_lists_it(call_tables, table):
     from ledgerline.domain.tables import TABLES, Filter

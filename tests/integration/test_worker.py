@@ -220,3 +220,47 @@ def test_a_worker_behind_still_records_each_change_under_its_own_cause(call_inge
     statement = current(tables, "statements")["D1"]
     assert statement["collection_status"] == "WRITTEN_OFF"
     assert statement["statements"][0]["credits"] == Decimal("850.25")  # the receipt is in: current state
+
+
+# -- status history in business time ---------------------------------------------------------------
+
+
+def status_history(call_tables) -> list[tuple[str, str]]:
+    status, _, page = call_tables("/api/tables/disbursement_status", query={"disbursement_id": "D1"})
+    assert status == 200, page
+    return sorted((row["valid_from"], row["status"]) for row in page["items"])
+
+
+def test_the_status_history_reads_in_the_order_things_happened(call_ingest, call_tables, stream_pump):
+    # A loan disbursed on 2024-12-01 is sent much later; its write-off is dated 2025-06-03.
+    ingest(call_ingest, client())
+    ingest(call_ingest, loan(disbursement_date="2024-12-01", maturity_date="2026-12-01"))
+    stream_pump.drain()
+    ingest(call_ingest, loan(step="update", disbursement_amount=Decimal("0"), change_date="2025-06-03",
+                             change_reason="uncollectable"))
+    stream_pump.drain()
+
+    assert status_history(call_tables) == [("2024-12-01", "ongoing"), ("2025-06-03", "written_off")]
+
+
+def test_overdue_and_cured_are_dated_by_the_due_date_and_the_payment_date(call_ingest, call_tables, stream_pump):
+    ingest(call_ingest, client())
+    ingest(call_ingest, loan(disbursement_date="2024-12-01", maturity_date="2026-12-01"))
+    ingest(call_ingest, payment("PM1", due_date="2025-01-12", installment_number=1))
+    ingest(call_ingest, payment("PM2", due_date="2099-02-12", installment_number=2))
+    stream_pump.drain()
+    ingest(call_ingest, payment("PM1", status="paid", due_date="2025-01-12", installment_number=1,
+                                payment_date="2025-01-20"))
+    stream_pump.drain()
+
+    assert status_history(call_tables) == [("2024-12-01", "ongoing"), ("2025-01-13", "overdue"),
+                                           ("2025-01-20", "ongoing")]
+
+
+def test_a_stated_effective_at_dates_the_status_row(call_ingest, call_tables, stream_pump):
+    ingest(call_ingest, client())
+    ingest(call_ingest, {**loan(disbursement_date="2024-12-01", maturity_date="2026-12-01"),
+                         "effective_at": "2024-12-02T08:00:00Z"})
+    stream_pump.drain()
+
+    assert status_history(call_tables) == [("2024-12-02T08:00:00Z", "ongoing")]

@@ -73,3 +73,93 @@ def test_after_an_ingest_only_the_source_record_reaches_the_worker(call_ingest, 
     assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in delivered] == ["T#t1#disbursements#D1"]
     assert delivered[0]["eventSourceARN"].startswith("arn:aws:dynamodb:") and "/stream/" in delivered[0]["eventSourceARN"]
     assert isinstance(delivered[0]["dynamodb"]["ApproximateCreationDateTime"], int)
+
+
+def test_a_record_the_worker_cannot_process_is_dead_lettered_and_never_stops_other_tenants(
+        call_ingest, stream_pump, tables, worker_aws):
+    import time
+
+    from ledgerline.settings import get_settings
+    from ledgerline.store import records
+
+    poison_pk = "T#t9#payments#POISON"
+    real_handler = stream_pump.handler
+
+    def worker_that_crashes_on_the_poison(event, context):  # a whole invocation fails, as a Lambda crash does
+        if any(r["dynamodb"]["Keys"]["PK"]["S"] == poison_pk for r in event["Records"]):
+            raise RuntimeError("worker crashed")
+        return real_handler(event, context)
+
+    stream_pump.handler = worker_that_crashes_on_the_poison
+    call_ingest(client(), tenant="t1")
+    tables.put_item(TableName=get_settings().records_table, Item=records.to_attributes({
+        "PK": poison_pk, "SK": "v0", "tenant": "t9", "table": "payments", "id": "POISON", "version": 1,
+        "record": {"payment_id": "POISON"}, "valid_from": "2025-01-01", "system_from": "2025-01-01T00:00:00Z",
+        "event_id": "ev_poison"}))
+    call_ingest(loan(), tenant="t1")
+    call_ingest(client(), tenant="t2")
+    call_ingest(loan(), tenant="t2")
+
+    stream_pump.start()  # the background loop of the local stack
+    try:
+        letters, statements = [], set()
+        for _ in range(600):  # wait for the outcome, not for a time
+            letters += worker_aws.dead_letters()
+            statements = {i["PK"]["S"] for i in tables.scan(TableName=get_settings().records_table)["Items"]
+                          if i["PK"]["S"].endswith("#statements#D1") and i["SK"]["S"] == "v0"}
+            if letters and len(statements) == 2:
+                break
+            time.sleep(0.05)
+    finally:
+        stream_pump.stop()
+
+    assert statements == {"T#t1#statements#D1", "T#t2#statements#D1"}  # both tenants' rows were derived
+    [letter] = letters
+    assert letter["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert letter["responseContext"]["functionError"] == "RuntimeError: worker crashed"
+    assert stream_pump._thread is not None and not stream_pump._thread.is_alive()  # stopped by us, not by a crash
+
+
+def test_when_the_dead_letter_queue_refuses_the_pump_still_moves_on(
+        call_ingest, stream_pump, tables, worker_aws, monkeypatch):
+    from ledgerline.settings import get_settings
+    from ledgerline.store import records
+
+    gone = worker_aws.dlq_url.rsplit("/", 1)[0] + "/no-such-queue"
+    monkeypatch.setenv("LEDGERLINE_WORKER_DLQ_URL", gone)
+    get_settings.cache_clear()
+    stream_pump.dlq_url = gone
+    tables.put_item(TableName=get_settings().records_table, Item=records.to_attributes({
+        "PK": "T#t9#payments#POISON", "SK": "v0", "tenant": "t9", "table": "payments", "id": "POISON",
+        "version": 1, "record": {"payment_id": "POISON"}, "valid_from": "2025-01-01",
+        "system_from": "2025-01-01T00:00:00Z", "event_id": "ev_poison"}))
+    call_ingest(client(), tenant="t2")
+    call_ingest(loan(), tenant="t2")
+
+    stream_pump.drain()  # neither the worker nor the pump can dead-letter the poison record
+
+    statement = tables.get_item(TableName=get_settings().records_table,
+                                Key={"PK": {"S": "T#t2#statements#D1"}, "SK": {"S": "v0"}})
+    assert "Item" in statement  # the record behind it was processed
+    assert stream_pump.pump_once() == 0  # and the poison record is not delivered again
+
+
+def test_a_shard_that_cannot_be_read_is_read_again_next_round(call_ingest, stream_pump):
+    real_streams = stream_pump.streams
+    failures = iter([RuntimeError("stream endpoint hiccup")])
+
+    class FlakyStreams:
+        def __getattr__(self, name):
+            return getattr(real_streams, name)
+
+        def get_records(self, **request):
+            for failure in failures:
+                raise failure
+            return real_streams.get_records(**request)
+
+    stream_pump.streams = FlakyStreams()
+    call_ingest(client())
+    call_ingest(loan())
+
+    assert stream_pump.pump_once() == 0  # logged, not raised: the loop goes on
+    assert stream_pump.pump_once() == 1  # the same records, from where the shard was

@@ -1,4 +1,4 @@
-"""Category `client` (CONTRACT 2.1 steps, 2.2 client) through `parse` and `decide`, no storage."""
+"""Category `client` (docs/ingest.md: steps, client) through `parse` and `decide`, no storage."""
 
 from __future__ import annotations
 

@@ -159,3 +159,76 @@ def test_messages_name_the_move(previous, message):
     row = status_row("D1", previous, derive_status(loan(), [pay("PM1", due="2025-01-01")], TODAY), CAUSE)
 
     assert row.message == message
+
+
+# -- valid time of status rows: business time ------------------------------------------------------
+
+SENT_TODAY = Cause("disbursements", "D1", 1, "ev_1", "2025-06-10T09:00:00.000000Z", "2025-06-10T09:00:00.000000Z")
+
+
+@pytest.mark.parametrize(("disbursement", "since"), [
+    (loan(disbursement_date="2024-12-01"), "2024-12-01"),
+    ({**loan(kind="purchase"), "operation_date": "2024-11-15T10:00:00Z"}, "2024-11-15T10:00:00Z"),
+])
+def test_ongoing_on_create_is_valid_from_the_disbursement_or_operation_date(disbursement, since):
+    row = status_row("D1", None, derive_status(disbursement, [], date(2025, 6, 10)), SENT_TODAY)
+
+    assert row.record["status"] == "ongoing" and row.record["valid_from"] == since
+
+
+def test_settled_is_valid_from_the_last_payment_date_else_its_due_date():
+    payments = [pay("PM1", "paid", due="2025-01-12", payment_date="2025-01-10"),
+                pay("PM2", "paid", due="2025-02-12", payment_date="2025-02-20T15:00:00Z"),
+                pay("PM3", "paid", due="2025-02-14")]
+
+    row = status_row("D1", "ongoing", derive_status(loan(), payments, date(2025, 6, 10)), SENT_TODAY)
+
+    assert row.record["status"] == "settled" and row.record["valid_from"] == "2025-02-20T15:00:00Z"
+    no_payment_dates = [pay("PM1", "paid", due="2025-01-12"), pay("PM2", "paid", due="2025-02-12")]
+    assert derive_status(loan(), no_payment_dates, TODAY).since == "2025-02-12"
+
+
+def test_overdue_found_by_any_change_is_valid_from_the_day_after_the_oldest_unpaid_due_date():
+    verdict = derive_status(loan(), [pay("PM1", due="2025-01-12"), pay("PM2", due="2025-01-05")], date(2025, 6, 10))
+
+    row = status_row("D1", "ongoing", verdict, SENT_TODAY)
+
+    assert row.record["valid_from"] == "2025-01-06"
+    assert row.record["reason"] == "expected payment PM2 past due since 2025-01-05"
+
+
+def test_cured_is_valid_from_the_payment_date_that_cured_it():
+    after = derive_status(loan(), [pay("PM1", "paid", due="2025-01-12"), pay("PM2")], TODAY)
+
+    row = status_row("D1", "overdue", after, CAUSE, cured_on="2025-01-13")
+
+    assert (row.record["status"], row.record["valid_from"]) == ("ongoing", "2025-01-13")
+
+
+def test_written_off_and_canceled_are_valid_from_the_change():
+    write_off = Cause("disbursements", "D1", 2, "ev_2", "2025-06-03", "2025-06-10T09:00:00.000000Z")
+    row = status_row("D1", "ongoing", derive_status(loan(disbursement_amount=Decimal("0")), [], TODAY), write_off)
+    assert (row.record["status"], row.record["valid_from"]) == ("written_off", "2025-06-03")
+
+    row = status_row("D1", "ongoing", derive_status(loan(deleted=True), [], TODAY), SENT_TODAY)
+    assert (row.record["status"], row.record["valid_from"]) == ("canceled", SENT_TODAY.valid_from)
+
+
+def test_a_stated_effective_at_wins():
+    stated = Cause("payments", "PM1", 2, "ev_3", "2025-03-01", "2025-06-10T09:00:00.000000Z",
+                   effective_at="2025-03-01")
+    verdict = derive_status(loan(disbursement_date="2024-12-01"), [pay("PM1", due="2025-01-12")], date(2025, 6, 10))
+
+    assert status_row("D1", "ongoing", verdict, stated).record["valid_from"] == "2025-03-01"
+
+
+@pytest.mark.parametrize("found_on", [date(2025, 1, 13), date(2025, 1, 20), date(2025, 3, 1), date(2026, 1, 1)])
+def test_the_sweep_writes_the_same_row_whatever_day_it_runs(found_on):
+    payments = [pay("PM1", due="2025-01-12"), pay("PM2", due="2025-02-12")]
+    sweep = Cause.sweep(found_on, f"{found_on.isoformat()}T00:05:00.000000Z")
+
+    row = status_row("D1", "ongoing", derive_status(loan(), payments, found_on), sweep)
+
+    assert {k: row.record[k] for k in ("status", "previous_status", "reason", "valid_from")} == {
+        "status": "overdue", "previous_status": "ongoing", "valid_from": "2025-01-13",
+        "reason": "expected payment PM1 past due since 2025-01-12"}

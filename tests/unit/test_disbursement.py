@@ -1,4 +1,4 @@
-"""Category `disbursement` (CONTRACT 2.1 steps, 2.3 disbursement) through `parse` and `decide`.
+"""Category `disbursement` (docs/ingest.md: steps, disbursement) through `parse` and `decide`.
 
 `World` stands in for the store: it loads what `references` asks for, applies the writes,
 link counters and guards of each decision, the way `ledgerline.ingest` does over DynamoDB.

@@ -1,4 +1,4 @@
-"""The ingest envelope {"category", "data", "effective_at"} (CONTRACT section 2, 1 "unknown fields")."""
+"""The ingest envelope {"category", "data", "effective_at"} (docs/contract.md: sending events, unknown fields)."""
 
 from __future__ import annotations
 
@@ -223,3 +223,46 @@ def test_given_a_timestamp_without_offset_in_data_when_parsed_then_the_warning_n
     event = parse_event(builders.payment(payment_date="2024-11-20T10:00:00"))
     assert event.parsed.fields["payment_date"] == "2024-11-20T10:00:00Z"
     assert [(w["field"], w["code"]) for w in event.parsed.warnings] == [("data.payment_date", "timezone-assumed")]
+
+
+# strings: no U+0000, no empty member names in info -----------------------------------------------
+
+
+@pytest.mark.parametrize(("info", "field"), [
+    ({"": 1}, 'data.info.""'),
+    ({"x": {"": "y"}}, 'data.info.x.""'),
+    ({"a": [{"": True}]}, 'data.info.a[0].""'),
+    ({"a": [1, [{"b": {"": None}}]]}, 'data.info.a[1][0].b.""'),
+])
+def test_an_empty_member_name_anywhere_in_info_is_refused_naming_its_path(info, field):
+    error = refused(builders.client(info=info))
+    assert error.problem == "validation-error"
+    assert pairs(error) == {(field, "empty-member-name")}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (builders.client(client_id="C\x001"), "data.client_id"),
+    (builders.client(name="Ada\x00"), "data.name"),
+    (builders.client(info={"note": "a\x00b"}), "data.info.note"),
+    (builders.client(info={"k\x00": 1}), "data.info.k\\u0000"),
+    (builders.client(info={"list": ["ok", {"deep": "\x00"}]}), "data.info.list[1].deep"),
+    ({**builders.client(), "effective_at": "2024-01-01\x00"}, "effective_at"),
+    ({**builders.client(), "category": "client\x00"}, "category"),
+    ({**builders.client(), "extra\x00": 1}, "extra\\u0000"),
+])
+def test_u0000_in_any_string_or_name_is_refused_as_invalid_characters(body, field):
+    error = refused(body)
+    assert error.problem == "validation-error"
+    assert (field, "invalid-characters") in pairs(error)
+    # reported once, for what it is: not also as a malformed id, date or category
+    assert [v.code for v in error.violations if v.field == field] == ["invalid-characters"]
+
+
+def test_every_unusable_string_is_listed_with_the_other_violations():
+    error = refused(builders.client(name="\x00", info={"": "\x00"}, currency="XXX1"))
+    assert pairs(error) >= {("data.name", "invalid-characters"), ('data.info.""', "empty-member-name"),
+                            ('data.info.""', "invalid-characters"), ("data.currency", "invalid-currency")}
+
+
+def test_empty_member_names_outside_info_are_unknown_fields_not_stored():
+    assert ("data.", "unknown-field") in pairs(refused(builders.client(**{"": 1})))

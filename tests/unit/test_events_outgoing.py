@@ -158,3 +158,18 @@ def test_a_run_event_id_is_stable_per_run_version_and_names_the_change():
     assert first.event_id == again.event_id != run_update("t1", run, 4, "req-1", "x").event_id
     assert first.detail["operation"] == "UPDATE" and first.detail["message"] == "Distribution run run_1 canceled"
     assert "exceptions" not in first.detail["entity"] and first.detail["entity"]["version"] == 3
+
+
+def test_amounts_in_an_event_detail_are_plain_numbers():
+    # Amounts kept as the partner wrote them (1E+3 is an exact amount) are published plainly.
+    old = {**LOAN, "total_expected_margin": Decimal("1E+3"), "disbursement_amount": Decimal("1E+4")}
+    new = {**old, "total_expected_margin": Decimal("5E+2"), "disbursement_amount": Decimal("0"), "version": 2}
+    rebate, write_off = rows_of_change("disbursements", old, new, {"change_date": "2025-02-01"}, CAUSE)
+
+    rebate_detail = put_events_entry(outgoing_for("t1", rebate, 1, CAUSE), "bus")["Detail"]
+    write_off_detail = put_events_entry(outgoing_for("t1", write_off, 1, CAUSE), "bus")["Detail"]
+
+    assert '"old_margin":1000,' in rebate_detail and '"rebate_amount":500' in rebate_detail
+    assert "margin lowered from 1000 to 500" in rebate_detail
+    assert '"write_off_amount":10000' in write_off_detail and "written off by 10000 in full" in write_off_detail
+    assert "E+" not in rebate_detail + write_off_detail

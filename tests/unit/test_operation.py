@@ -1,4 +1,4 @@
-"""Category `operation` (CONTRACT 2.1 steps, 2.5 operation) through `parse` and `decide`."""
+"""Category `operation` (docs/ingest.md: steps, operation) through `parse` and `decide`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Category `payment` (CONTRACT 2.1 steps, 2.4 payment) through `parse` and `decide`.
+"""Category `payment` (docs/ingest.md: steps, payment) through `parse` and `decide`.
 
 `World` stands in for the store: it loads what `references` asks for and applies writes,
 link counters and installment guards the way `ledgerline.ingest` does over DynamoDB.

@@ -80,3 +80,15 @@ def test_as_known_now_the_latest_valid_change_of_each_field_wins(updates):
     probe = max(day for day, _ in updates).isoformat()
     expected = max(((day, n, amount) for n, (day, amount) in enumerate(updates)))[2]
     assert as_of(versions, probe, "2031-01-01T00:00:00Z")["record"]["amount"] == expected
+
+
+def test_a_date_only_upper_bound_includes_the_whole_day():
+    # V2 was stored at 10:00 on 2024-03-01: `to=2024-03-01` includes it, `to=2024-02-29` does not.
+    assert [c["version"] for c in changes(ALL, None, "2024-03-01")] == [1, 2]
+    assert [c["version"] for c in changes(ALL, None, "2024-02-29")] == [1]
+    # A timestamp bound stays exact and inclusive.
+    assert [c["version"] for c in changes(ALL, None, V2["system_from"])] == [1, 2]
+    assert [c["version"] for c in changes(ALL, None, "2024-03-01T09:59:59Z")] == [1]
+    # As known at a date: everything stored by the end of that day.
+    assert as_of(ALL, "2024-12-31", "2024-03-01")["version"] == 2
+    assert as_of(ALL, "2024-12-31", "2024-02-29")["version"] == 1

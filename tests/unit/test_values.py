@@ -1,4 +1,4 @@
-"""Field types shared by every category (CONTRACT section 1): ids, dates, money, codes, text, info.
+"""Field types shared by every category (docs/ingest.md, field types): ids, dates, money, codes, text, info.
 
 Each test reads Given / When / Then: the input, the call, and the stable error code (or the
 normalised value) partners are promised.
@@ -6,6 +6,7 @@ normalised value) partners are promised.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -473,3 +474,37 @@ def test_property_instants_order_like_the_moments_they_stand_for(d1, t1, o1, d2,
     nb, _ = parse_when(stamp(d2, t2, o2))
     assert (instant(na) < instant(nb)) == (a < b)
     assert (instant(na) == instant(nb)) == (a == b)
+
+
+def _written(amount: Decimal, form: str, zeros: int) -> str:
+    """One way a partner may write `amount` in JSON: plain, with trailing zeros, or with an exponent."""
+    plain = format(amount, "f")
+    if form == "plain":
+        return plain
+    if form == "zeros":
+        return plain + ("" if "." in plain else ".") + "0" * max(zeros, 1)
+    return f"{amount.scaleb(-zeros):f}E{zeros:+d}" if zeros else f"{amount:E}"
+
+
+PLAIN_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?")
+
+
+@given(AMOUNTS, st.sampled_from(["plain", "zeros", "exponent"]), st.integers(min_value=0, max_value=8))
+def test_property_every_accepted_amount_is_written_back_as_a_plain_exact_number(amount, form, zeros):
+    # Given an accepted amount written as the partner likes (10000.000000, 1E+3, 12.5e0 ...)
+    text = _written(Decimal(amount), form, zeros)
+    parsed = parse_money(jsonio.loads(f'{{"amount": {text}}}')["amount"])
+    # When it is written back as JSON
+    written = jsonio.dumps({"amount": parsed})
+    number = written[len('{"amount":'):-1]
+    # Then it is a plain JSON number, without exponent, of exactly the same value
+    assert PLAIN_NUMBER.fullmatch(number), (text, number)
+    assert Decimal(number) == Decimal(amount)
+
+
+@pytest.mark.parametrize(("sent", "read_back"), [("10000.000000", "10000"), ("1000.00000", "1000"),
+                                                 ("1E+3", "1000"), ("1e4", "10000"), ("12.50", "12.50"),
+                                                 ("0.0001", "0.0001"), ("1E-4", "0.0001")])
+def test_money_in_exponent_or_with_trailing_zeros_is_read_back_plain(sent, read_back):
+    parsed = parse_money(jsonio.loads(f'{{"amount": {sent}}}')["amount"])
+    assert jsonio.dumps({"amount": parsed}) == f'{{"amount":{read_back}}}'

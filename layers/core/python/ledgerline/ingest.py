@@ -45,7 +45,8 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
     event = parse_event(request.body)
     parsed, category = event.parsed, event.category
     target = Ref(category.table, parsed.record_id)
-    context = EventContext(request.tenant, request.event_id, request.key_id, event.effective_at)
+    context = EventContext(request.tenant, request.event_id, request.key_id, event.effective_at,
+                           event.effective_at_stated)
 
     def attempt() -> dict[str, Any]:
         loaded = records.load(request.tenant, request.event_id, target, category.references(parsed, None))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
 
 from ledgerline.api.problems import ProblemError
-from ledgerline.domain.jsonio import loads
+from ledgerline.domain.jsonio import DuplicateKeyError, UnusableJsonError, loads
 
 MAX_BODY_BYTES = 256 * 1024
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
@@ -36,8 +37,21 @@ def json_object_body(raw: str | None, is_base64: bool, content_type: str | None)
         raise ProblemError("unsupported-media-type", "Send the event as application/json.")
     try:
         body = loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ProblemError("malformed-request", f"The body is not valid JSON: {error}.") from None
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
+        raise ProblemError("malformed-request", _what_is_wrong(error)) from None
     if not isinstance(body, dict):
         raise ProblemError("malformed-request", "The body must be a JSON object.")
     return body
+
+
+def _what_is_wrong(error: ValueError) -> str:
+    """Why the body could not be read, in the partner's terms (never the parser's own words)."""
+    if isinstance(error, UnicodeDecodeError):
+        return "The body is not UTF-8 text."
+    if isinstance(error, json.JSONDecodeError):
+        return f"The body is not valid JSON: invalid JSON at line {error.lineno} column {error.colno}."
+    if isinstance(error, (DuplicateKeyError, UnusableJsonError)):
+        return f"The body is not usable JSON: {error}."
+    if "digits" in str(error):  # the interpreter's limit on the length of integers
+        return "The body is not valid JSON: a number has too many digits."
+    return "The body is not valid JSON."

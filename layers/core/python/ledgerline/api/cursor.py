@@ -2,7 +2,9 @@
 
 A cursor carries DynamoDB's LastEvaluatedKey. Its signature covers the tenant and the exact
 query (table and filters), so an edited cursor, one from another tenant or one replayed
-against another query is refused (400) before it can steer a read.
+against another query is refused (400) before it can steer a read. Only the exact text that
+was issued is accepted: base64 variants that decode to the same bytes (padding, whitespace,
+altered unused bits) are refused too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode only the canonical form `_b64` writes: no padding, no stray characters, no
+    unused low bits set (any such variant decodes to the same bytes but is not what was issued)."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical encoding")
+    return data
 
 
 def _scope(tenant: str, table: str, filters: dict[str, Any]) -> bytes:

@@ -66,4 +66,6 @@ def problem_response(error: DomainError, request_id: str) -> Response:
         extensions["errors"] = [v.as_dict() for v in error.violations]
     body = problem_body(error.problem, error.detail, request_id, getattr(error, "status", None), **extensions)
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    if body["status"] == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(status_code=body["status"], content_type=PROBLEM_JSON, body=dumps(body), headers=headers)

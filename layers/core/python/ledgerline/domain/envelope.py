@@ -39,7 +39,8 @@ ENVELOPE_FIELDS = ("category", "data", "effective_at")
 @dataclass
 class IngestEvent:
     parsed: Parsed
-    effective_at: str | None
+    effective_at: str | None  # the stated effective_at, else data.change_date, else None (ingest time)
+    effective_at_stated: bool = False  # the partner sent effective_at itself
 
     @property
     def category(self) -> Category:
@@ -84,6 +85,7 @@ def parse_event(body: dict[str, Any]) -> IngestEvent:
             violations.append(Violation("effective_at", "invalid-date",
                                         "must be an ISO 8601 date or timestamp"))
 
+    text_violations = unusable_text(body)
     data = body.get("data")
     if "data" not in body:
         violations.append(Violation("data", "required", "is required"))
@@ -100,11 +102,42 @@ def parse_event(body: dict[str, Any]) -> IngestEvent:
         except DomainError as error:
             violations += error.violations
         else:
-            if not violations:
+            if not violations and not text_violations:
                 parsed.warnings = warnings + parsed.warnings
                 effective = effective_at or parsed.change.get("change_date")
-                return IngestEvent(parsed, effective)
-    raise validation_error(violations)
+                return IngestEvent(parsed, effective, effective_at is not None)
+    # A field holding U+0000 is reported for that alone, not also as a malformed id, date...
+    unusable = {v.field for v in text_violations}
+    raise validation_error(text_violations + [v for v in violations if v.field not in unusable])
+
+
+def unusable_text(body: dict[str, Any]) -> list[Violation]:
+    """U+0000 in any string or member name of the body, and empty member names inside
+    `data.info`: neither can be stored and read back safely. One violation per place."""
+    found: list[Violation] = []
+    stack: list[tuple[str, Any, bool]] = [("", body, False)]  # (path, value, inside data.info)
+    while stack:
+        path, value, in_info = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(Violation(path, "invalid-characters", "must not contain the character U+0000"))
+        elif isinstance(value, dict):
+            for name, child in value.items():
+                child_path = f"{path}.{_printable(name)}" if path else _printable(name)
+                if "\x00" in name:
+                    found.append(Violation(child_path, "invalid-characters",
+                                           "a member name must not contain the character U+0000"))
+                elif in_info and name == "":
+                    found.append(Violation(child_path, "empty-member-name", "member names in info must not be empty"))
+                stack.append((child_path, child, in_info or child_path == "data.info"))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", child, in_info) for index, child in enumerate(value))
+    return sorted(found, key=lambda v: v.field)
+
+
+def _printable(name: str) -> str:
+    """A member name as it appears in a violation's path: `""` when empty, U+0000 escaped."""
+    return name.replace("\x00", "\\u0000") if name else '""'
 
 
 def _deprecated_field(path: str) -> dict[str, str]:

@@ -4,8 +4,8 @@ In: numbers with a fraction or exponent become `Decimal` (never binary float); N
 Infinity become non-finite Decimals so the money rules can name the field; duplicate
 object keys are refused, and so are texts nested absurdly deep or holding lone surrogates
 (they would crash the code that copies, hashes or stores them). Out: `simplejson` writes
-Decimals as JSON numbers, digit for digit (the standard library can only write them through
-float).
+Decimals as plain JSON numbers, digit for digit, never in exponent form (the standard library
+can only write them through float).
 """
 
 from __future__ import annotations
@@ -69,15 +69,26 @@ def _check_usable(value: Any) -> None:
                 stack.extend((child, depth + 1) for child in item)
 
 
-def dumps(value: Any, *, sort_keys: bool = False, allow_nan: bool = False) -> str:
-    return simplejson.dumps(value, use_decimal=True, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False,
-                            allow_nan=allow_nan)
+def _plain_decimal(value: Any) -> simplejson.RawJSON:
+    """A Decimal as a plain JSON number, digit for digit and never in exponent form (1E+4 -> 10000)."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return simplejson.RawJSON(format(value, "f"))
+    raise TypeError(f"{type(value).__name__} {value!r} is not JSON serializable")
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> str:
+    """The one JSON writer of responses, stored JSON texts and outgoing events: numbers exact and
+    plain (money is never written in exponent form), NaN and Infinity refused."""
+    return simplejson.dumps(value, use_decimal=False, default=_plain_decimal, sort_keys=sort_keys,
+                            separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def canonical(value: Any) -> str:
     """Stable text of a value: sorted keys, no whitespace. Used to fingerprint request bodies.
 
-    A body may still hold NaN or Infinity here (validation refuses them later, naming the
-    field), so they are written as the tokens they were read from instead of failing.
+    Numbers keep the form they were sent in (the fingerprint of a stored request must never
+    change). A body may still hold NaN or Infinity here (validation refuses them later, naming
+    the field), so they are written as the tokens they were read from instead of failing.
     """
-    return dumps(value, sort_keys=True, allow_nan=True)
+    return simplejson.dumps(value, use_decimal=True, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=True)

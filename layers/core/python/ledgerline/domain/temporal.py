@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledgerline.domain.values import format_timestamp, instant
+from ledgerline.domain.values import end_of, format_timestamp, instant
 
 OPEN_END = "9999-12-31T23:59:59Z"
 RECORD_META = ("version", "created_at", "updated_at")
@@ -66,8 +66,11 @@ def history(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def as_of(versions: list[dict[str, Any]], valid_at: str, known_at: str) -> dict[str, Any] | None:
-    """The record valid at `valid_at` as known at `known_at`, or None if it did not exist then."""
-    known = [v for v in versions if instant(v["system_from"]) <= instant(known_at)]
+    """The record valid at `valid_at` as known at `known_at`, or None if it did not exist then.
+
+    A date-only `known_at` is an inclusive upper bound: what was stored by the end of that day.
+    """
+    known = [v for v in versions if instant(v["system_from"]) < end_of(known_at)]
     if not known or not any(v["version"] == 1 for v in known):
         return None
     created = _created(known)
@@ -97,12 +100,15 @@ def as_of(versions: list[dict[str, Any]], valid_at: str, known_at: str) -> dict[
 
 
 def changes(versions: list[dict[str, Any]], since: str | None, until: str | None) -> list[dict[str, Any]]:
-    """Per-field old and new values of each version stored within [since, until], oldest first."""
+    """Per-field old and new values of each version stored within [since, until], oldest first.
+
+    A date-only `until` includes the whole of that day.
+    """
     by_number = {v["version"]: v for v in versions}
     found = []
     for version in sorted(versions, key=lambda v: v["version"]):
         stored = instant(version["system_from"])
-        if (since and stored < instant(since)) or (until and stored > instant(until)):
+        if (since and stored < instant(since)) or (until and stored >= end_of(until)):
             continue
         before = by_number.get(version["version"] - 1, {}).get("record", {})
         found.append({

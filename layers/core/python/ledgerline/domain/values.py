@@ -7,7 +7,7 @@ with one of our stable error codes, so the API can list violations in partner te
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -88,6 +88,14 @@ def instant(normalised: str) -> datetime:
     if len(normalised) == 10:
         return datetime.fromisoformat(normalised).replace(tzinfo=UTC)
     return datetime.fromisoformat(normalised.replace("Z", "+00:00"))
+
+
+def end_of(normalised: str) -> datetime:
+    """The first moment after an inclusive upper bound: a date-only bound includes its whole
+    day (`2024-06-30` ends at 2024-07-01T00:00:00Z); a timestamp ends just after itself."""
+    if len(normalised) == 10:
+        return instant(normalised) + timedelta(days=1)
+    return instant(normalised) + timedelta(microseconds=1)
 
 
 def _parse_date_field(value: Any, info: ValidationInfo) -> str:

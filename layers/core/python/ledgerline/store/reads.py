@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ledgerline import aws
 from ledgerline.domain.tables import TABLES
+from ledgerline.domain.values import parse_when
+from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import current_key, group_partition, record_pk
 from ledgerline.store.records import from_attributes, to_attributes
@@ -14,6 +17,7 @@ from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, LIST_BY_TABLE
 
 # Sorts after every character of a timestamp or id, to close a key range.
 _HIGH = "~"
+_JSON_SCALARS = (str, bool, int, Decimal, type(None))
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,8 @@ def get_record(tenant: str, table: str, record_id: str) -> dict[str, Any] | None
         ExpressionAttributeNames={"#r": "record"},
         ConsistentRead=True,
     ).get("Item")
-    return from_attributes(item)["record"] if item else None
+    current = _readable(item) if item else None
+    return current["record"] if current else None
 
 
 def list_records(
@@ -86,7 +91,7 @@ def list_records(
     client = aws.dynamodb()
     while True:
         page = client.query(**query, Limit=limit - len(items), **({"ExclusiveStartKey": last_key} if last_key else {}))
-        items += [from_attributes(item)["record"] for item in page["Items"]]
+        items += [current["record"] for current in map(_readable, page["Items"]) if current]
         last_key = page.get("LastEvaluatedKey")
         if not last_key or len(items) >= limit:
             return Page(items, last_key)
@@ -103,13 +108,15 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
         "ExpressionAttributeValues": {":pk": {"S": pk}},
         "ConsistentRead": True,
     }
+    exists = False
     for page in client.get_paginator("query").paginate(**query):
-        found += [from_attributes(item) for item in page["Items"]]
-    current = next((item for item in found if item["SK"] == "v0"), None)
-    if current is None:
+        exists = exists or any(item["SK"].get("S") == "v0" for item in page["Items"])
+        found += [item for item in map(_readable, page["Items"]) if item]
+    if not exists:
         return None
+    current = next((item for item in found if item["SK"] == "v0"), None)
     versions = [item for item in found if item["SK"] != "v0"]
-    if not versions and not TABLES[table].version_items:
+    if not versions and current and not TABLES[table].version_items:
         # An ingested event is immutable: its single version lives in its current item.
         changed_by = current.get("changed_by") or current["record"].get("key_id")
         versions = [{**current, "previous_version": None, "changed_by": changed_by,
@@ -117,3 +124,38 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
                      "deleted": False, "valid_from": current["record"]["created_at"],
                      "system_from": current["record"]["created_at"]}]
     return sorted(versions, key=lambda v: v["version"])
+
+
+def _readable(item: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored item decoded for answering, or None (logged) when it cannot be: a read answers
+    with the items it can serve, never with a 500 because of one item's content."""
+    try:
+        decoded = from_attributes(item)
+        if not isinstance(decoded.get("record"), dict) or not _plain_json(decoded["record"]):
+            raise ValueError("record is not a JSON object of plain values")
+        if decoded.get("SK", "v0") != "v0":  # a version: history and as-of need its times
+            int(decoded["version"])
+            parse_when(decoded["valid_from"])
+            parse_when(decoded["system_from"])
+        return decoded
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        logger.error("stored item cannot be read; left out of the answer",
+                     extra={"pk": item.get("PK"), "sk": item.get("SK"), "reason": repr(error)[:300]})
+        count("UnreadableItems")
+        return None
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether `value` is JSON the one writer can answer with (no sets, binaries or non-finite numbers)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif not isinstance(item, _JSON_SCALARS) or (isinstance(item, Decimal) and not item.is_finite()):
+            return False
+    return True

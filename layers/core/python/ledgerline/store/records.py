@@ -33,6 +33,7 @@ from ledgerline.store.keys import (
 )
 
 LINK_COUNTER = "open_disbursements"
+STATED_EFFECTIVE_AT = "effective_at"  # on a current item whose last change stated its effective_at
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -70,6 +71,7 @@ class EventContext:
     event_id: str
     changed_by: str
     valid_from: str | None  # None: the system time of the write
+    effective_at_stated: bool = False  # valid_from is an effective_at the partner sent
 
 
 def _table() -> str:
@@ -206,9 +208,11 @@ def record_items(table: str, context: EventContext, write: RecordWrite, now: str
         "change": write.change,
         **index_keys(tenant, write.table, write.id, record, system_from),
     }
-    # SET what the current item holds now; REMOVE index keys that no longer apply, so the
-    # item leaves that index. Counters such as open_disbursements are left untouched.
-    stale = [name for name in INDEX_ATTRIBUTES if name not in current]
+    if context.effective_at_stated:  # the worker dates derived rows from it (docs/derived-data.md)
+        current[STATED_EFFECTIVE_AT] = valid_from
+    # SET what the current item holds now; REMOVE index keys (and a stated effective_at) that no
+    # longer apply. Counters such as open_disbursements are left untouched.
+    stale = [name for name in (*INDEX_ATTRIBUTES, STATED_EFFECTIVE_AT) if name not in current]
     names = {f"#s{i}": name for i, name in enumerate(current)} | {f"#r{i}": name for i, name in enumerate(stale)}
     values = {f":s{i}": _serializer.serialize(value) for i, value in enumerate(current.values())}
     update = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(current)))

@@ -14,7 +14,7 @@ from ledgerline.events.outgoing import Outgoing, outgoing_for
 from ledgerline.observability import count, logger
 from ledgerline.store import derived
 from ledgerline.store.keys import system_time
-from ledgerline.store.records import AlreadyWritten, WriteConflict
+from ledgerline.store.records import STATED_EFFECTIVE_AT, AlreadyWritten, WriteConflict
 from ledgerline.store.retry import RetryNow, retry_on_conflict
 from ledgerline.worker.outbox import publish_now
 
@@ -28,7 +28,8 @@ def derive(new_item: dict[str, Any], old_item: dict[str, Any] | None, today: dat
         tenant, table, new = new_item["tenant"], new_item["table"], new_item["record"]
         old = (old_item or {}).get("record")
         cause = Cause(table, new_item["id"], int(new_item["version"]), new_item["event_id"],
-                      new_item["valid_from"], new_item["system_from"], operation_of(old, new))
+                      new_item["valid_from"], new_item["system_from"], operation_of(old, new),
+                      new_item.get(STATED_EFFECTIVE_AT))
     except (KeyError, TypeError, ValueError) as error:
         raise Unprocessable(f"not a current record item: {error!r}") from error
     rows = rows_of_change(table, old, new, new_item.get("change"), cause)

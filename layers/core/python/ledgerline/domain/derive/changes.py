@@ -51,14 +51,14 @@ def disbursement_changes(
         rows.append(_row(REBATES, row_id, {
             "rebate_id": row_id, "old_margin": before_margin, "new_margin": after_margin,
             "rebate_amount": before_margin - after_margin, **common,
-        }, f"Disbursement {disbursement_id} margin lowered from {before_margin} to {after_margin}"))
+        }, f"Disbursement {disbursement_id} margin lowered from {before_margin:f} to {after_margin:f}"))
     lowered = _lowered(old, new, "disbursement_amount")
     if lowered:
         before_amount, after_amount = lowered
         rows.append(_row(WRITE_OFFS, row_id, {
             "write_off_id": row_id, "old_amount": before_amount, "new_amount": after_amount,
             "write_off_amount": before_amount - after_amount, **common,
-        }, f"Disbursement {disbursement_id} written off by {before_amount - after_amount}"
+        }, f"Disbursement {disbursement_id} written off by {before_amount - after_amount:f}"
            f"{' in full' if after_amount == 0 else ''}"))
     return rows
 

@@ -24,7 +24,8 @@ class Cause:
     """The source change a derived row comes from: one version of one source record, or a sweep run.
 
     `operation` is what that change did to its record (CREATION, UPDATE, DELETION); `valid_from`
-    and `system_from` are its valid and system times.
+    and `system_from` are its valid and system times; `effective_at` is set when the partner
+    stated the valid time on the event (it then wins over dates derived from the data).
     """
 
     table: str
@@ -34,6 +35,7 @@ class Cause:
     valid_from: str
     system_from: str
     operation: str = "UPDATE"
+    effective_at: str | None = None
 
     @classmethod
     def sweep(cls, today: date, system_from: str) -> Cause:

@@ -79,7 +79,8 @@ def recompute(
     return Recomputed(
         status=verdict.status,
         statement=statement_row({**built, "as_of": as_of}, cause) if changed else None,
-        status_change=status_row(disbursement["disbursement_id"], previous_status(stored_statement), verdict, cause),
+        status_change=status_row(disbursement["disbursement_id"], previous_status(stored_statement), verdict, cause,
+                                 _paid_on(payment_at_cause)),
         sweep_before=sweep_day(stored_statement),
         sweep_after=sweep_day(built),
     )
@@ -94,3 +95,10 @@ def _replace(payments: list[dict[str, Any]], payment: dict[str, Any] | None, new
     if newer_only and known is not None and int(known.get("version") or 0) > int(payment.get("version") or 0):
         return payments
     return [p for p in payments if p is not known] + [payment]
+
+
+def _paid_on(payment: dict[str, Any] | None) -> str | None:
+    """The payment_date of the payment a change marked paid (what cures an overdue disbursement)."""
+    if payment is None or payment.get("status") != "paid" or payment.get("deleted"):
+        return None
+    return payment.get("payment_date") or payment.get("due_date")

@@ -7,6 +7,13 @@ Precedence, first match wins:
   overdue      an `expected` payment's due date (its calendar day) is before the processing date
   ongoing      otherwise (and on create)
 A deleted payment counts as not there at all; a canceled one is left out of every rule.
+
+A status row is valid from when the status began in business time, so the history reads in
+the order things happened (docs/derived-data.md): `ongoing` from the disbursement_date (loan)
+or operation_date (purchase); `settled` from the last payment_date (else that payment's due
+date); `overdue` from the day after the oldest unpaid due date; back to `ongoing` from the
+payment_date that cured it; `written_off` and `canceled` from the valid time of the change
+(for a write-off, its change_date). An effective_at the partner stated on the event wins.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerline.domain.derive.common import STATUS_EVENT, SWEEP, Cause, Row, day
+from ledgerline.domain.derive.common import STATUS_EVENT, Cause, Row, day
 from ledgerline.domain.tables import DISBURSEMENT_STATUS
+from ledgerline.domain.values import instant
 
 ONGOING, OVERDUE, SETTLED, WRITTEN_OFF, CANCELED = "ongoing", "overdue", "settled", "written_off", "canceled"
 
@@ -29,6 +37,8 @@ class Verdict:
     reason: str
     # overdue: the day it became overdue (the day after the oldest unpaid due date)
     overdue_since: date | None = None
+    # when the status began in business time, as far as the state tells (None: the change's valid time)
+    since: str | None = None
 
 
 def open_payments(payments: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -49,17 +59,36 @@ def derive_status(disbursement: dict[str, Any], payments: Iterable[dict[str, Any
     if Decimal(disbursement.get("disbursement_amount", 1)) == 0:
         return Verdict(WRITTEN_OFF, "disbursement_amount reached 0")
     if payments and all(p.get("status") == "paid" for p in payments):
-        return Verdict(SETTLED, f"all {len(payments)} payments that are not canceled are paid")
+        last_paid = max((p.get("payment_date") or p["due_date"] for p in payments), key=instant)
+        return Verdict(SETTLED, f"all {len(payments)} payments that are not canceled are paid", since=last_paid)
     oldest = next_due(payments)
     if oldest is not None and oldest < today:
+        # Named from the oldest due day only, so the reason is the same whatever day it is found.
         late = sorted(p["payment_id"] for p in payments
-                      if p.get("status") == "expected" and day(p["due_date"]) < today)
+                      if p.get("status") == "expected" and day(p["due_date"]) == oldest)
+        overdue_since = oldest + timedelta(days=1)
         return Verdict(OVERDUE, f"expected payment {', '.join(late)} past due since {oldest.isoformat()}",
-                       oldest + timedelta(days=1))
-    return Verdict(ONGOING, "no payment past due")
+                       overdue_since, overdue_since.isoformat())
+    started = disbursement.get("disbursement_date") or disbursement.get("operation_date")
+    return Verdict(ONGOING, "no payment past due", since=started)
 
 
-def status_row(disbursement_id: str, previous: str | None, verdict: Verdict, cause: Cause) -> Row | None:
+def status_valid_from(previous: str | None, verdict: Verdict, cause: Cause, cured_on: str | None = None) -> str:
+    """When the new status began, in business time; `cured_on` is the payment_date of the
+    payment the cause marked paid, if any."""
+    if cause.effective_at:
+        return cause.effective_at
+    if verdict.status == ONGOING:
+        if previous is None and verdict.since:
+            return verdict.since
+        if previous == OVERDUE and cured_on:
+            return cured_on
+        return cause.valid_from
+    return verdict.since or cause.valid_from
+
+
+def status_row(disbursement_id: str, previous: str | None, verdict: Verdict, cause: Cause,
+               cured_on: str | None = None) -> Row | None:
     """The disbursement_status row for a change of status, or None when the status stays."""
     if verdict.status == previous:
         return None
@@ -69,11 +98,7 @@ def status_row(disbursement_id: str, previous: str | None, verdict: Verdict, cau
         reason = "overdue payments cured; " + verdict.reason
     else:
         reason = verdict.reason
-    # The sweep finds an overdue disbursement after the fact: it has been overdue since the day
-    # after its oldest unpaid due date. A change the partner sent is valid from when it took effect.
-    valid_from = cause.valid_from
-    if cause.table == SWEEP and verdict.overdue_since is not None:
-        valid_from = verdict.overdue_since.isoformat()
+    valid_from = status_valid_from(previous, verdict, cause, cured_on)
     row_id = cause.row_id(disbursement_id)
     record = {
         "status_id": row_id,
