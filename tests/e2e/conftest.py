@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001"}
+KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001",
+        "maker": "key-maker-0001", "checker": "key-checker-0001"}
 
 
 def _free_port() -> int:
@@ -33,7 +34,8 @@ def stack() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERLINE_", "POWERTOOLS_"))}
     env.update(PORT=str(port), PYTHONUNBUFFERED="1",
-               LEDGERLINE_API_KEYS=f"acme:{KEYS['acme']},other:{KEYS['other']},reader:{KEYS['reader']}:read")
+               LEDGERLINE_API_KEYS=f"acme:{KEYS['acme']},other:{KEYS['other']},reader:{KEYS['reader']}:read,"
+                                   f"acme:{KEYS['maker']}:read+distribute,acme:{KEYS['checker']}:read+approve")
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output = []
@@ -79,6 +81,8 @@ class Http:
                 status, raw, out = response.status, response.read(), dict(response.headers)
         except urllib.error.HTTPError as error:
             status, raw, out = error.code, error.read(), dict(error.headers)
+        if out.get("Content-Type", "").startswith("text/"):
+            return status, out, raw.decode("utf-8")
         return status, out, json.loads(raw) if raw else None
 
 
