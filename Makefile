@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run sweep test test-fast lint bench synth deploy clean
+.PHONY: run sweep demo test test-fast lint bench synth deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(STAMP)
 ## sweep: the worker's daily sweep against the running local stack (DATE=YYYY-MM-DD pretends another day)
 sweep: $(STAMP)
 	PORT=$(PORT) $(PY) -m local.stream_pump sweep $(if $(DATE),--date $(DATE))
+
+## demo: seed the running local stack (KEY=the demo key `make run` prints) and print what to try next
+demo: $(STAMP)
+	PORT=$(PORT) KEY=$(KEY) $(PY) -m tools.demo
 
 ## test: the whole suite (unit, integration, infra, e2e over HTTP), two workers
 test: $(STAMP)
@@ -38,6 +42,7 @@ bench: $(STAMP)
 	$(PY) -m bench.reads
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
+	$(PY) -m bench.distributions
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis

@@ -82,6 +82,7 @@ class DeployConfig:
     log_level: str = "INFO"
     problem_base: str = "https://ledgerline.dev"
     alarm_email: str | None = None
+    demo_seed: bool = False  # POST /api/demo/seed (docs/distributions.md); never on a production stage
 
     def __post_init__(self) -> None:
         if not _STAGE_PATTERN.match(self.stage):
@@ -134,6 +135,7 @@ _SOURCES: dict[str, tuple[str, tuple[str, ...], Callable[[Any], Any]]] = {
     "log_level": ("log_level", ("LEDGERLINE_LOG_LEVEL",), lambda v: str(v).upper()),
     "problem_base": ("problem_base", (env.PROBLEM_BASE,), str),
     "alarm_email": ("alarm_email", ("LEDGERLINE_ALARM_EMAIL",), str),
+    "demo_seed": ("demo_seed", ("LEDGERLINE_DEPLOY_DEMO_SEED",), lambda v: str(v).lower() in ("1", "true", "yes")),
 }
 
 

@@ -130,6 +130,7 @@ class LedgerlineStack(Stack):
                 env.TABLE: records.table_name,
                 env.IDEMPOTENCY_TABLE: idempotency.table_name,
                 env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
+                env.DEMO_SEED: "true" if config.demo_seed else "false",
             },
             # A 10,000-holder run allocates and writes 10,000 lines (docs/performance.md).
             memory_size=1024,

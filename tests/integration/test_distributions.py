@@ -229,6 +229,18 @@ def test_the_import_is_all_or_nothing_and_a_retry_changes_nothing(api, call_tabl
     assert import_csv(api, "fund-1", good, headers={"Content-Type": "application/json"})[0] == 415
 
 
+def test_a_file_larger_than_one_transaction_is_applied_whole(api):
+    make_asset(api)
+    rows = [f"h{n:03d},Holder {n},,,{IBAN_A},,,,{n + 1}" for n in range(120)]  # 240 records to write
+    assert ok(import_csv(api, "fund-1", holder_file(*rows))) == {"created": 120, "updated": 0, "unchanged": 0}
+    assert len(ok(api("GET", "/api/assets/fund-1/holders"))["items"]) == 120
+    ok(event(api), 201)
+    run = ok(calculate(api), 201)  # 120 lines: written ahead of the run's own transaction
+    assert sum(line["amount"] for line in run["distribution_lines"]) == 100
+    assert len(ok(api("GET", f"/api/distribution-runs/{run['distribution_run']['run_id']}"))["distribution_lines"]) \
+        == 120
+
+
 def test_idempotency_key_replays_the_first_answer(api):
     make_asset(api)
     ok(import_csv(api, "fund-1", holder_file(f"alice,Alice,,,{IBAN_A},,,,10")))
@@ -321,3 +333,24 @@ def test_bad_input_on_every_field_is_listed(api):
 def test_scopes_are_checked_by_the_function_too(api):
     assert api("POST", "/api/assets", {}, scopes="read")[0] == 403
     assert api("GET", "/api/assets", scopes="distribute")[0] == 403
+
+
+def test_demo_seed_only_where_enabled_and_idempotent(api, call_tables, monkeypatch):
+    from ledgerline.settings import DEMO_SEED, get_settings
+
+    assert api("POST", "/api/demo/seed")[0] == 404  # off unless the deployment turns it on
+    monkeypatch.setenv(DEMO_SEED, "true")
+    get_settings.cache_clear()
+    try:
+        first = ok(api("POST", "/api/demo/seed"))
+        again = ok(api("POST", "/api/demo/seed"))
+    finally:
+        monkeypatch.delenv(DEMO_SEED)
+        get_settings.cache_clear()
+    assert first["holders"] == {"created": 4, "updated": 0, "unchanged": 0} and first["lending_book"]["stored"] == 11
+    assert again["created"] == [] and again["holders"] == {"created": 0, "updated": 0, "unchanged": 4}
+    assert again["lending_book"]["stored"] == 0
+    assert ok(call_tables("/api/tables/disbursements/demo-loan-1"))["item"]["client_id"] == "demo-client-1"
+    run = ok(calculate(api, "demo-fund", "demo-2025-q1"), 201)
+    assert sum(line["amount"] for line in run["distribution_lines"]) == Decimal("12345.67")
+    assert [e["code"] for e in run["exceptions"] if e["severity"] == "blocking"] == ["missing-payment-details"]

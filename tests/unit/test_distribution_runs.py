@@ -117,3 +117,17 @@ def test_positions_in_force_on_a_day_are_the_latest_effective_on_or_before_it():
     assert units_as_of(positions, "2025-01-31") == {"a": 100}
     assert units_as_of(positions, "2025-02-01") == {"a": 100}  # b's position starts at noon
     assert units_as_of(positions, "2025-03-01") == {"a": 40, "b": 10}
+
+
+def test_a_run_keeps_a_bounded_list_of_exceptions_and_counts_them_all():
+    from ledgerline.domain.distributions.run_exceptions import MAX_STORED, stored
+
+    lines = [LineView(f"h{n:05d}", Decimal(1)) for n in range(MAX_STORED + 50)]
+    holders = {line.holder_id: holder(iban="DE89370400440532013000") for line in lines}
+
+    found = detect(lines, holders, Decimal(len(lines)), None)
+    kept, counts = stored(found)
+
+    assert len(found) == MAX_STORED + 50 and len(kept) == MAX_STORED
+    assert counts == {"duplicate-payment-details": MAX_STORED + 50}
+    assert found[0].detail.endswith(f"and {MAX_STORED + 50 - 6} more")  # 5 others named, the rest counted

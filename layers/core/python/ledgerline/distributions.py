@@ -59,8 +59,9 @@ from ledgerline.store.retry import retry_on_conflict
 
 # Lines that fit in the run's own transaction (with the run's 2 items, its guard and its event).
 LINES_IN_RUN_TRANSACTION = 96
-# Record writes per transaction when a request writes many records (2 items each).
-WRITES_PER_TRANSACTION = 50
+# Record writes per transaction when a request writes many records: 2 items each, plus the
+# parent check, within DynamoDB's 100 items per transaction.
+WRITES_PER_TRANSACTION = 49
 
 
 @dataclass(frozen=True)
@@ -329,16 +330,16 @@ def positions_as_of(actor: Actor, asset_id: str, as_of: str) -> list[dict[str, A
         day = parse_when(as_of)[0]
     except ValueError:
         raise validation_error([Violation("as_of", "invalid-date", "must be an ISO 8601 date or timestamp")]) from None
-    holdings = _holdings(actor, asset_id, day)
+    live_asset(actor, asset_id)
+    holdings, _ = _holdings(actor, asset_id, day)
     return [{"holder_id": holder, "units": units, "as_of": day} for holder, units in holdings.items()]
 
 
-def _holdings(actor: Actor, asset_id: str, day: str) -> dict[str, Decimal]:
-    """Units in force on `day` of the asset's holders that are not deleted."""
-    live_asset(actor, asset_id)
-    holders = {h["holder_id"] for h in store.group(actor.tenant, HOLDERS, asset_id) if not h.get("deleted")}
+def _holdings(actor: Actor, asset_id: str, day: str) -> tuple[dict[str, Decimal], dict[str, dict[str, Any]]]:
+    """Units in force on `day` of the asset's holders that are not deleted, and those holders."""
+    holders = {h["holder_id"]: h for h in store.group(actor.tenant, HOLDERS, asset_id) if not h.get("deleted")}
     units = units_as_of(store.group(actor.tenant, POSITIONS, asset_id), day)
-    return {holder: held for holder, held in units.items() if holder in holders}
+    return {holder: held for holder, held in units.items() if holder in holders}, holders
 
 
 # cash-flow events -------------------------------------------------------------------------
@@ -377,7 +378,7 @@ def calculate(actor: Actor, body: Any) -> Answer:
     live_run = store.current(actor.tenant, LIVE_RUNS, [event_record_id])[event_record_id]
     if live_run is not None:
         raise _second_run(request.cash_flow_event_id, live_run["holder"])
-    holdings = _holdings(actor, request.asset_id, event["record_date"])
+    holdings, holders = _holdings(actor, request.asset_id, event["record_date"])
     if not holdings or not any(units > 0 for units in holdings.values()):
         raise validation_error([Violation("cash_flow_event_id", "no-units",
                                           f"no holder of asset {request.asset_id} holds units on the record date "
@@ -391,14 +392,14 @@ def calculate(actor: Actor, body: Any) -> Answer:
         "holder_id": line.holder_id, "units": line.units, "ownership_percentage": line.ownership_percentage,
         "amount": line.amount, "currency": event["currency"],
     } for line in allocation.lines]
-    holders = _holders_of(actor, request.asset_id, [line["holder_id"] for line in lines])
-    exceptions = _detect(lines, holders, allocation.total_units, asset)
+    exceptions = _detect(lines, {line["holder_id"]: holders[line["holder_id"]] for line in lines},
+                         allocation.total_units, asset)
     run = {
         "run_id": run_id, "asset_id": request.asset_id, "cash_flow_event_id": request.cash_flow_event_id,
         "status": RunStatus.CALCULATED.value, "record_date": event["record_date"],
         "payment_date": event["payment_date"], "total_units": allocation.total_units,
         "total_amount": Decimal(event["amount"]), "currency": event["currency"], "calculated_by": actor.key_id,
-        "line_count": len(lines), "exceptions": [e.as_dict() for e in exceptions], "deleted": False,
+        "line_count": len(lines), **_stored_exceptions(exceptions), "deleted": False,
     }
     now = system_time()
     context = actor.context()
@@ -416,9 +417,15 @@ def calculate(actor: Actor, body: Any) -> Answer:
     except WriteConflict:
         store.delete_lines(actor.tenant, [line["line_id"] for line in lines] if ahead else [])
         raise _second_run(request.cash_flow_event_id, None) from None
-    run_view = {k: v for k, v in _stamped(run, None, now).items() if k not in ("deleted", "exceptions", "line_count")}
+    run_view = {k: v for k, v in _stamped(run, None, now).items()
+                if k not in ("deleted", "exceptions", "exception_counts", "line_count")}
     return Answer(201, {"distribution_run": run_view, "distribution_lines": [_line_view(line) for line in lines],
-                        "exceptions": run["exceptions"]})
+                        "exceptions": [e.as_dict() for e in exceptions]})
+
+
+def _stored_exceptions(exceptions: list[run_exceptions.RunException]) -> dict[str, Any]:
+    kept, counts = run_exceptions.stored(exceptions)
+    return {"exceptions": kept, "exception_counts": counts}
 
 
 def _second_run(event_id: str, run_id: str | None) -> DomainError:
@@ -512,7 +519,7 @@ def approve(actor: Actor, run_id: str) -> Answer:
             error.violations = [Violation(f"holder {e.holder_id}" if e.holder_id else "run", e.code, e.detail)
                                 for e in blocking]
             raise error
-        return {"approved_by": actor.key_id, "exceptions": [e.as_dict() for e in exceptions]}
+        return {"approved_by": actor.key_id, **_stored_exceptions(exceptions)}
 
     return _change_state(actor, run_id, RunAction.APPROVE, check)
 
@@ -537,11 +544,12 @@ def detect_exceptions(actor: Actor, run_id: str) -> Answer:
 
     def attempt() -> Answer:
         current = _run(actor, run_id)
-        exceptions = [e.as_dict() for e in _detect_for(actor, current)]
-        if exceptions != current.get("exceptions"):
-            record = {**{k: v for k, v in current.items() if k not in _META}, "exceptions": exceptions}
+        exceptions = _detect_for(actor, current)
+        kept = _stored_exceptions(exceptions)
+        if any(current.get(name) != value for name, value in kept.items()):
+            record = {**{k: v for k, v in current.items() if k not in _META}, **kept}
             store.commit(actor.context(), [_write(DISTRIBUTION_RUNS, run_id, record, current)])
-        return Answer(200, {"exceptions": exceptions})
+        return Answer(200, {"exceptions": [e.as_dict() for e in exceptions]})
 
     return _retry(attempt)
 

@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel, ConfigDict
 
+from ledgerline import demo
 from ledgerline import distributions as ops
 from ledgerline.api import cursor as cursors
 from ledgerline.api.body import MAX_BODY_BYTES, checked_idempotency_key, json_object_body
@@ -323,3 +324,12 @@ def mark_sent(run_id: str):
 @tracer.capture_method
 def detect_exceptions(run_id: str):
     return _change(DISTRIBUTE, lambda actor: ops.detect_exceptions(actor, run_id))
+
+
+@router.post("/api/demo/seed", summary="Seed demo data (distribute scope; only where the deployment enables it)",
+             tags=["distributions"], responses=answers(JsonObject, 404))
+@tracer.capture_method
+def seed_demo():
+    if not get_settings().demo_seed:
+        raise ProblemError("not-found", "No route for POST /api/demo/seed.")
+    return _change(DISTRIBUTE, demo.seed)

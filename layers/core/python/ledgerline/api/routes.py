@@ -85,6 +85,7 @@ DISTRIBUTION_ROUTES = (
     _distribute("POST", f"{RUN}/notices/generate"),
     _distribute("POST", f"{RUN}/notices/mark-sent"),
     _distribute("POST", f"{RUN}/exceptions/detect"),
+    _distribute("POST", "/api/demo/seed"),
 )
 
 ROUTES = (

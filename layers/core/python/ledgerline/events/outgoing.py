@@ -89,7 +89,7 @@ def outgoing_for(tenant: str, row: Row, version: int, cause: Cause) -> Outgoing:
 def run_update(tenant: str, run: dict[str, Any], version: int, request_id: str, system_from: str) -> Outgoing:
     """The event announcing a distribution run's state change (its version `version`)."""
     identifier = event_id(tenant, DISTRIBUTION_RUNS, run["run_id"], version)
-    entity = {k: v for k, v in run.items() if k not in ("deleted", "exceptions")}
+    entity = {k: v for k, v in run.items() if k not in ("deleted", "exceptions", "exception_counts")}
     entity["version"] = version
     detail = {
         "event_id": identifier,

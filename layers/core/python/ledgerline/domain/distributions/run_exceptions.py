@@ -24,6 +24,10 @@ RULES: dict[str, str] = {
 }
 
 
+NAMED_OTHERS = 5  # holders named in a duplicate's detail; the rest are counted
+MAX_STORED = 200  # exceptions kept on a run (all are counted, and detection answers them all)
+
+
 @dataclass(frozen=True)
 class RunException:
     code: str
@@ -105,6 +109,18 @@ def _duplicates(holders: Mapping[str, Mapping[str, Any]]) -> list[RunException]:
                 others[holder_id].update((key[0], other) for other in holder_ids if other != holder_id)
     found = []
     for holder_id, shared in others.items():
-        described = ", ".join(f"{kind} with {other}" for kind, other in sorted(shared, key=lambda s: (s[1], s[0])))
+        ordered = sorted(shared, key=lambda s: (s[1], s[0]))
+        described = ", ".join(f"{kind} with {other}" for kind, other in ordered[:NAMED_OTHERS])
+        if len(ordered) > NAMED_OTHERS:
+            described += f" and {len(ordered) - NAMED_OTHERS} more"
         found.append(RunException("duplicate-payment-details", f"the holder shares its {described}", holder_id))
     return found
+
+
+def stored(exceptions: Sequence[RunException]) -> tuple[list[dict[str, str]], dict[str, int]]:
+    """What a run keeps: the first MAX_STORED exceptions (blocking first) and the count per code,
+    so a run of 10,000 holders sharing one account stays far below DynamoDB's 400 KB item."""
+    counts: dict[str, int] = {}
+    for exception in exceptions:
+        counts[exception.code] = counts.get(exception.code, 0) + 1
+    return [e.as_dict() for e in exceptions[:MAX_STORED]], counts
