@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 
-.PHONY: run sweep demo test test-fast lint bench synth deploy clean
+.PHONY: run sweep demo test test-fast lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,12 +36,13 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-## bench: calls, time and cost per event, per read and per derived row (figures in docs/performance.md)
+## bench: calls, time and cost per event, per read and per derived row; handler import ratios (docs/performance.md)
 bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.reads
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
+	$(PY) -m bench.cold_start
 	$(PY) -m bench.distributions
 
 clean:

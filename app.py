@@ -25,7 +25,7 @@ if _CORE not in sys.path:
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from infra.config import load_config  # noqa: E402
+from infra.config import ConfigError, load_config  # noqa: E402
 from infra.stack import LedgerlineStack  # noqa: E402
 
 
@@ -55,6 +55,8 @@ def build_app(
         config=config,
         project_root=ROOT,
         env=env,
+        # A production stack can only be deleted after turning this off on purpose.
+        termination_protection=config.is_production,
         description=f"Ledgerline ({config.stage}): partner data-intake API",
     )
     cdk.Tags.of(app).add("project", "ledgerline")
@@ -65,7 +67,11 @@ def build_app(
 
 
 def main() -> None:
-    app, _ = build_app()
+    try:
+        app, _ = build_app()
+    except ConfigError as error:
+        # A missing or invalid setting: one clear line, no traceback.
+        sys.exit(f"Ledgerline: {error}")
     app.synth()
 
 

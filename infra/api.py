@@ -237,7 +237,7 @@ class Api(Construct):
         )
         self.usage_plan.add_api_stage(stage=self.stage)
 
-        self._acknowledge_findings()
+        self._acknowledge_findings(config)
 
     # -- routes ---------------------------------------------------------------------------
 
@@ -282,14 +282,15 @@ class Api(Construct):
 
     # -- cdk-nag --------------------------------------------------------------------------
 
-    def _acknowledge_findings(self) -> None:
-        nag.acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG3",
-            "No WAF web ACL by default: every data route needs a partner API key checked by the "
-            "authorizer and is rate limited per key and per stage. Attach a regional web ACL to the "
-            "stage if partners call from known networks (docs/operations.md).",
-        )
+    def _acknowledge_findings(self, config: DeployConfig) -> None:
+        if not config.web_acl:
+            nag.acknowledge(
+                self.rest_api,
+                "AwsSolutions-APIG3",
+                f"No WAF web ACL on the {config.stage} stage (prod has one, infra/waf.py): every data "
+                "route needs a partner API key checked by the authorizer and is rate limited per key "
+                "and per stage. Set the `waf` setting to add the same web ACL here.",
+            )
         nag.acknowledge(
             self.rest_api,
             "AwsSolutions-COG4",

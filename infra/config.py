@@ -17,7 +17,16 @@ and operators configure a deployment without editing files. Nothing here talks t
 | log retention (days) | `log_retention_days` | `LEDGERLINE_LOG_RETENTION_DAYS` | 90 |
 | Lambda log level | `log_level` | `LEDGERLINE_LOG_LEVEL` | `INFO` |
 | problem type base URL | `problem_base` | `LEDGERLINE_PROBLEM_BASE` | `https://ledgerline.dev` |
-| alarm e-mail (optional) | `alarm_email` | `LEDGERLINE_ALARM_EMAIL` | none |
+| alarm e-mail | `alarm_email` | `LEDGERLINE_ALARM_EMAIL` | none |
+| WAF web ACL on the API stage | `waf` | `LEDGERLINE_WAF` | on for `prod`, off otherwise |
+| WAF requests per client IP per 5 minutes | `waf_ip_limit` | `LEDGERLINE_WAF_IP_LIMIT` | 2 x `rate_limit` x 300 |
+| `POST /api/demo/seed` answers (never on `prod`) | `demo_seed` | `LEDGERLINE_DEPLOY_DEMO_SEED` | off |
+
+The production stage (`prod`) refuses to synthesize without an explicit account, region and
+alarm e-mail (context or `LEDGERLINE_*` variables; the CLI's `CDK_DEFAULT_*` do not count, so
+a prod stack never lands in whatever account the shell's credentials point at). It pins the
+stack to that account and region and turns termination protection on. `make` passes its
+`ACCOUNT`, `REGION` and `ALARM_EMAIL` variables as `LEDGERLINE_ACCOUNT`, ... (infra/make.mk).
 """
 
 from __future__ import annotations
@@ -34,6 +43,14 @@ from constructs import Node
 from ledgerline import settings as env
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+PRODUCTION_STAGE = "prod"
+# What a production deploy must name explicitly: setting -> (make variable, context key).
+_PRODUCTION_REQUIRED = {"account": ("ACCOUNT", "account"), "region": ("REGION", "region"),
+                        "alarm_email": ("ALARM_EMAIL", "alarm_email")}
+# Account and region the CDK CLI derives from the shell's credentials.
+_CLI_DEFAULTS = {"CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION"}
+# WAF rate-based rules count requests per IP over 5 minutes; AWS accepts 10 to 2e9.
+WAF_WINDOW_SECONDS = 300
 _STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
 # CloudWatch Logs accepts only these retentions (CDK's enum is keyed by name, not days).
@@ -82,6 +99,8 @@ class DeployConfig:
     log_level: str = "INFO"
     problem_base: str = "https://ledgerline.dev"
     alarm_email: str | None = None
+    waf: bool | None = None  # None: on for the production stage only
+    waf_ip_limit: int | None = None  # None: twice one key's steady rate over the window
     demo_seed: bool = False  # POST /api/demo/seed (docs/distributions.md); never on a production stage
 
     def __post_init__(self) -> None:
@@ -106,6 +125,41 @@ class DeployConfig:
                 f"log_retention_days must be one of CloudWatch Logs' retentions {sorted(_RETENTION)}, "
                 f"got {self.log_retention_days}"
             )
+        if self.alarm_email is not None and "@" not in self.alarm_email:
+            raise ConfigError(f"alarm_email must be an e-mail address, got {self.alarm_email!r}")
+        # One partner key at its full steady rate from one address must never hit the WAF.
+        if not self.rate_limit * WAF_WINDOW_SECONDS <= self.web_acl_ip_limit <= 2_000_000_000:
+            raise ConfigError(
+                f"waf_ip_limit must be between rate_limit x {WAF_WINDOW_SECONDS} s "
+                f"({self.rate_limit * WAF_WINDOW_SECONDS}) and 2000000000, got {self.web_acl_ip_limit}"
+            )
+        if self.is_production and self.demo_seed:
+            raise ConfigError("demo_seed cannot be on for the production stage")
+        if self.is_production:
+            missing = [(variable, key) for name, (variable, key) in _PRODUCTION_REQUIRED.items()
+                       if not getattr(self, name)]
+            if missing:
+                names = ", ".join(variable for variable, _ in missing)
+                raise ConfigError(
+                    f"stage {self.stage} needs {names}. Give each as a make variable "
+                    f"(make deploy STAGE={self.stage} {' '.join(f'{v}=...' for v, _ in missing)}), "
+                    f"an environment variable ({', '.join(f'LEDGERLINE_{v}' for v, _ in missing)}) "
+                    f"or cdk.json context ({', '.join(repr(key) for _, key in missing)})."
+                )
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage == PRODUCTION_STAGE
+
+    @property
+    def web_acl(self) -> bool:
+        """Whether a WAF web ACL guards the API stage."""
+        return self.is_production if self.waf is None else self.waf
+
+    @property
+    def web_acl_ip_limit(self) -> int:
+        """Requests one client IP may send per WAF window before it is blocked."""
+        return self.waf_ip_limit if self.waf_ip_limit is not None else 2 * self.rate_limit * WAF_WINDOW_SECONDS
 
     @property
     def stack_name(self) -> str:
@@ -135,15 +189,31 @@ _SOURCES: dict[str, tuple[str, tuple[str, ...], Callable[[Any], Any]]] = {
     "log_level": ("log_level", ("LEDGERLINE_LOG_LEVEL",), lambda v: str(v).upper()),
     "problem_base": ("problem_base", (env.PROBLEM_BASE,), str),
     "alarm_email": ("alarm_email", ("LEDGERLINE_ALARM_EMAIL",), str),
-    "demo_seed": ("demo_seed", ("LEDGERLINE_DEPLOY_DEMO_SEED",), lambda v: str(v).lower() in ("1", "true", "yes")),
+    "waf": ("waf", ("LEDGERLINE_WAF",), lambda v: _boolean(v)),
+    "waf_ip_limit": ("waf_ip_limit", ("LEDGERLINE_WAF_IP_LIMIT",), int),
+    "demo_seed": ("demo_seed", ("LEDGERLINE_DEPLOY_DEMO_SEED",), lambda v: _boolean(v)),
 }
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
 
 
 def load_config(node: Node, environ: Mapping[str, str] | None = None) -> DeployConfig:
     """Build the settings from the app's context (cdk.json, -c) and the environment."""
     environ = os.environ if environ is None else environ
+    stage = node.try_get_context("stage") or environ.get("LEDGERLINE_STAGE") or DeployConfig.stage
     values: dict[str, Any] = {}
     for field, (context_key, env_names, convert) in _SOURCES.items():
+        if stage == PRODUCTION_STAGE:
+            env_names = tuple(name for name in env_names if name not in _CLI_DEFAULTS)
         raw = node.try_get_context(context_key)
         if raw is None or raw == "":
             raw = next((environ[name] for name in env_names if environ.get(name)), None)

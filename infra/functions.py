@@ -40,7 +40,8 @@ def common_environment(config: DeployConfig) -> dict[str, str]:
     """What every Ledgerline handler reads, whatever its job."""
     return {
         "POWERTOOLS_SERVICE_NAME": "ledgerline",
-        "POWERTOOLS_METRICS_NAMESPACE": "Ledgerline",
+        # One namespace per stage: dev and prod metrics in one account never merge.
+        "POWERTOOLS_METRICS_NAMESPACE": f"Ledgerline/{config.stage}",
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         env.PROBLEM_BASE: config.problem_base_url,
     }

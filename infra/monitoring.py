@@ -29,6 +29,14 @@ API_5XX_MIN_REQUESTS = 20
 FUNCTION_ERRORS = 3
 # Any throttle means partners are being refused by Lambda, not by their own usage plan.
 FUNCTION_THROTTLES = 1
+# DynamoDB: the SDK retries a throttled request, so one spike is absorbed; throttling in two
+# consecutive 5-minute periods means on-demand capacity or a hot partition is holding callers up.
+TABLE_THROTTLE_PERIODS = 2
+# DynamoDB answers in single-digit milliseconds; a p99 above this for 15 minutes is a service or
+# hot-partition problem that partners feel on every request.
+TABLE_LATENCY_P99_MS = 100
+TABLE_LATENCY_PERIODS = 3
+TABLE_OPERATIONS = ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "TransactWriteItems")
 
 
 class Monitoring(Construct):
@@ -166,6 +174,39 @@ class Monitoring(Construct):
 
     def _watch_tables(self, tables: dict[str, dynamodb.ITable]) -> None:
         for name, table in tables.items():
+            throttles = cloudwatch.MathExpression(
+                expression="reads + writes",
+                using_metrics={
+                    "reads": table.metric("ReadThrottleEvents", period=PERIOD, statistic="Sum"),
+                    "writes": table.metric("WriteThrottleEvents", period=PERIOD, statistic="Sum"),
+                },
+                label=f"{name} throttle events",
+                period=PERIOD,
+            )
+            self.alarm_above(
+                self, f"{name.title()}TableThrottles", throttles, name=f"{name}-table-throttles",
+                description=f"DynamoDB throttled requests to the {name} table in {TABLE_THROTTLE_PERIODS} "
+                "consecutive 5-minute periods. See docs/operations.md#table-alarms.",
+                threshold=0, periods=TABLE_THROTTLE_PERIODS,
+            )
+            latency = cloudwatch.MathExpression(
+                expression=f"MAX([{', '.join(f'op{i}' for i in range(len(TABLE_OPERATIONS)))}])",
+                using_metrics={
+                    f"op{i}": table.metric_successful_request_latency(
+                        dimensions_map={"TableName": table.table_name, "Operation": operation},
+                        period=PERIOD, statistic="p99",
+                    )
+                    for i, operation in enumerate(TABLE_OPERATIONS)
+                },
+                label=f"{name} p99 latency (slowest operation)",
+                period=PERIOD,
+            )
+            self.alarm_above(
+                self, f"{name.title()}TableLatency", latency, name=f"{name}-table-latency",
+                description=f"The p99 latency of an operation on the {name} table stayed above "
+                f"{TABLE_LATENCY_P99_MS} ms for 15 minutes. See docs/operations.md#table-alarms.",
+                threshold=TABLE_LATENCY_P99_MS, periods=TABLE_LATENCY_PERIODS,
+            )
             self.dashboard.add_widgets(
                 cloudwatch.GraphWidget(
                     title=f"{name} table: consumed capacity",

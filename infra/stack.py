@@ -15,6 +15,7 @@ from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import Monitoring
 from infra.storage import Storage
+from infra.waf import ApiFirewall
 from infra.worker import Worker
 from ledgerline import settings as env
 
@@ -38,6 +39,8 @@ DISTRIBUTIONS_RECORDS_WRITE_ACTIONS = (*INGEST_RECORDS_WRITE_ACTIONS, "dynamodb:
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # The authorizer reads one item: K#{sha256(key)} / key.
 AUTHORIZER_KEY_PREFIX = "K#"
+# Partner data (records, versions, derived rows, index entries): T#{tenant}#...
+TENANT_KEY_PREFIX = "T#"
 
 
 class LedgerlineStack(Stack):
@@ -119,8 +122,15 @@ class LedgerlineStack(Stack):
             memory_size=512,
             timeout=Duration.seconds(15),
         )
-        # The read API never writes.
-        records.grant(tables.role, *RECORDS_READ_ACTIONS)
+        # The read API never writes, and reads only partner data: every item and index entry it
+        # may touch has a partition key starting with T# (never API keys, due queue or sweep state).
+        tables.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(RECORDS_READ_ACTIONS),
+                resources=[records.table_arn, f"{records.table_arn}/index/*"],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}},
+            )
+        )
         storage.cursor_secret.grant_read(tables.role)
 
         distributions = function(
@@ -161,6 +171,8 @@ class LedgerlineStack(Stack):
             route_functions={"ingest": ingest.function, "tables": tables.function,
                              "distributions": distributions.function},
         )
+        # A web ACL in front of the stage (prod by default): infra/waf.py.
+        self.firewall = ApiFirewall(self, "Firewall", config=config, stage=api.stage) if config.web_acl else None
 
         # -- monitoring ------------------------------------------------------------------
         monitoring = Monitoring(

@@ -23,6 +23,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
@@ -35,6 +36,7 @@ from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
 from ledgerline import settings as env
+from ledgerline.events import outgoing
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS
 
 # What the worker does on the records table: consistent reads of a disbursement's state
@@ -45,6 +47,7 @@ from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RE
 WORKER_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 WORKER_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                         "dynamodb:ConditionCheckItem")
+EVENT_ARCHIVE_DAYS = 365
 # Attempt counters of failing records, in the idempotency table (TTL cleans them up).
 ATTEMPT_COUNTER_ACTIONS = ("dynamodb:UpdateItem", "dynamodb:DeleteItem")
 ATTEMPT_COUNTER_PREFIX = "worker#attempts#"
@@ -52,6 +55,8 @@ ATTEMPT_COUNTER_PREFIX = "worker#attempts#"
 MAX_RECORD_AGE = Duration.hours(6)
 PARALLELIZATION_FACTOR = 2
 SWEEP_EVERY = "cron(5 * * * ? *)"  # minute 5 of every hour, UTC
+# Lambda's own retries of a sweep that raised, before the on-failure destination gets it.
+SWEEP_ASYNC_RETRIES = 2
 # Alarms: the stream falling behind, anything in the dead-letter queue, failed destinations.
 ITERATOR_AGE_MS = 5 * 60 * 1000
 
@@ -90,6 +95,14 @@ class Worker(Construct):
 
         self.bus = events.EventBus(self, "Bus", event_bus_name=f"{prefix}-events",
                                    description="Ledgerline outgoing events (source ledgerline)")
+        # Every outgoing event, kept for replay to a consumer that missed some (docs/operations.md).
+        self.archive = self.bus.archive(
+            "Archive",
+            archive_name=f"{prefix}-events",
+            description="Ledgerline outgoing events, for replay",
+            event_pattern=events.EventPattern(source=[outgoing.SOURCE]),
+            retention=Duration.days(EVENT_ARCHIVE_DAYS),
+        )
 
         self.function = LedgerlineFunction(
             self,
@@ -167,6 +180,15 @@ class Worker(Construct):
             ),
         )
 
+        # The scheduler's dead-letter queue only receives invocations Lambda refused (throttled,
+        # permissions); the scheduler invokes asynchronously, so a sweep that raises is retried
+        # by Lambda and then sent here by this on-failure destination, with its request and error.
+        self.function.function.configure_async_invoke(
+            on_failure=destinations.SqsDestination(self.dead_letters),
+            retry_attempts=SWEEP_ASYNC_RETRIES,
+            max_event_age=Duration.hours(1),
+        )
+
         self._alarms(monitoring)
 
     def _alarms(self, monitoring: Monitoring) -> None:
@@ -182,8 +204,10 @@ class Worker(Construct):
         depth = self.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
         monitoring.alarm_above(
             self, "DeadLetterDepth", depth, name="worker-dlq-depth",
-            description="A stream record or a sweep invocation was given up on and waits in the worker's "
-            "dead-letter queue with its reason. See docs/operations.md#alarms and docs/derived-data.md.",
+            description="Something waits in the worker's dead-letter queue: a stream record the worker gave "
+            "up on (with its reason), a stream batch Lambda gave up on (shard pointers only, readable for "
+            "24 h), or a sweep that failed after retries (request and error). See "
+            "docs/operations.md#worker-alarms and docs/derived-data.md.",
             threshold=0,
         )
         failed_destinations = function.metric("DestinationDeliveryFailures", period=PERIOD, statistic="Sum")

@@ -7,13 +7,29 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api import openapi, read_routes
+from ledgerline.api import read_routes
 from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, tracer
 
 app = build_resolver()
 app.include_router(read_routes.router)
-app.include_router(openapi.router)
+
+
+# The API description (ledgerline.api.openapi) is built on the first GET /openapi.json or
+# /docs, not at cold start: its OpenAPI models and Swagger UI cost more to import than the read
+# API itself, and almost no request needs them.
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_json():
+    from ledgerline.api import openapi
+
+    return openapi.openapi_json()
+
+
+@app.get("/docs", include_in_schema=False)
+def swagger_ui():
+    from ledgerline.api import openapi
+
+    return openapi.swagger_ui()
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_REST)

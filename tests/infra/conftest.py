@@ -31,3 +31,14 @@ def synthesized(built: Built) -> Synthesized:
     template = assembly.get_stack_by_name(built.stack.stack_name).template
     # The jsii proxy is a mapping; plain JSON keeps the tests independent of it.
     return Synthesized(built=built, template=json.loads(json.dumps(template)))
+
+
+PROD = {"stage": "prod", "account": "123456789012", "region": "eu-west-1", "alarm_email": "oncall@example.com"}
+
+
+@pytest.fixture(scope="session")
+def synthesized_prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The production stage, as `make synth STAGE=prod ACCOUNT=... REGION=... ALARM_EMAIL=...` builds it."""
+    built = build(tmp_path_factory.mktemp("cdk.out.prod"), context=PROD)
+    template = built.app.synth().get_stack_by_name(built.stack.stack_name).template
+    return Synthesized(built=built, template=json.loads(json.dumps(template)))

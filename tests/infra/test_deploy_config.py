@@ -23,22 +23,28 @@ def test_defaults_without_context_or_environment():
 
 def test_environment_configures_a_deployment():
     loaded = config(environ={
-        "LEDGERLINE_STAGE": "prod", "LEDGERLINE_RATE_LIMIT": "100", "LEDGERLINE_BURST_LIMIT": "200",
+        "LEDGERLINE_STAGE": "staging", "LEDGERLINE_RATE_LIMIT": "100", "LEDGERLINE_BURST_LIMIT": "200",
         "LEDGERLINE_DAILY_QUOTA": "2000000", "CDK_DEFAULT_ACCOUNT": "111111111111", "CDK_DEFAULT_REGION": "eu-west-1",
         "LEDGERLINE_LOG_LEVEL": "debug",
     })
 
-    assert (loaded.stage, loaded.rate_limit, loaded.burst_limit, loaded.daily_quota) == ("prod", 100, 200, 2_000_000)
+    assert (loaded.stage, loaded.rate_limit, loaded.burst_limit, loaded.daily_quota) == ("staging", 100, 200, 2_000_000)
     assert (loaded.account, loaded.region, loaded.log_level) == ("111111111111", "eu-west-1", "DEBUG")
 
 
 def test_context_wins_over_environment():
     loaded = config(
         context={"stage": "staging", "rate_limit": "40", "region": "us-east-1"},
-        environ={"LEDGERLINE_STAGE": "prod", "LEDGERLINE_RATE_LIMIT": "10", "LEDGERLINE_REGION": "eu-west-1"},
+        environ={"LEDGERLINE_STAGE": "qa", "LEDGERLINE_RATE_LIMIT": "10", "LEDGERLINE_REGION": "eu-west-1"},
     )
 
     assert (loaded.stage, loaded.rate_limit, loaded.region) == ("staging", 40, "us-east-1")
+
+
+def test_demo_seed_is_off_unless_deployed_on():
+    assert config().demo_seed is False
+    assert config(environ={"LEDGERLINE_DEPLOY_DEMO_SEED": "true"}).demo_seed is True
+    assert config(context={"demo_seed": "false"}, environ={"LEDGERLINE_DEPLOY_DEMO_SEED": "true"}).demo_seed is False
 
 
 def test_ledgerline_variables_win_over_the_cdk_defaults():
@@ -60,6 +66,9 @@ def test_ledgerline_variables_win_over_the_cdk_defaults():
         {"log_level": "TRACE"},
         {"log_retention_days": 10},
         {"problem_base": "http://insecure.example"},
+        {"demo_seed": "maybe"},
+        {"stage": "prod", "account": "111111111111", "region": "eu-west-1", "alarm_email": "ops@example.com",
+         "demo_seed": "true"},  # demo data never on production
     ],
 )
 def test_invalid_settings_are_refused(context):

@@ -9,14 +9,14 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from infra.layers import Layers, PipLocalBundling, requirements_hash
+from infra.layers import LOCK_FILE, Layers, PipLocalBundling, requirements_hash
 from tests.infra.stack_helpers import FUNCTIONS, NO_BUNDLING, arn_of, function_id, ref
 
 ROOT = Path(__file__).resolve().parents[2]
 
 COMMON_ENV = {
     "POWERTOOLS_SERVICE_NAME": "ledgerline",
-    "POWERTOOLS_METRICS_NAMESPACE": "Ledgerline",
+    "POWERTOOLS_METRICS_NAMESPACE": "Ledgerline/dev",
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "LEDGERLINE_PROBLEM_BASE": "https://ledgerline.dev",
 }
@@ -132,76 +132,96 @@ def _dependency_layer_key(project_root: Path, outdir: Path) -> str:
     return stack.resolve(layers.dependencies.node.default_child.content)["s3Key"]
 
 
-def test_dependency_layer_hash_follows_requirements_txt_only(tmp_path):
+def test_dependency_layer_hash_follows_the_lock_file_only(tmp_path):
     root = tmp_path / "project"
     (root / "layers" / "core" / "python").mkdir(parents=True)
-    requirements = root / "requirements.txt"
-    requirements.write_text("pydantic==2.13.4\n")
+    lock = root / LOCK_FILE
+    lock.write_text("pydantic==2.13.4 --hash=sha256:aa\n")
 
     first = _dependency_layer_key(root, tmp_path / "out1")
     (root / "README.md").write_text("any other change in the project\n")
     unrelated_change = _dependency_layer_key(root, tmp_path / "out2")
-    requirements.write_text("pydantic==2.13.5\n")
-    new_requirements = _dependency_layer_key(root, tmp_path / "out3")
+    lock.write_text("pydantic==2.13.5 --hash=sha256:bb\n")
+    new_lock = _dependency_layer_key(root, tmp_path / "out3")
 
     assert first == unrelated_change
-    assert new_requirements != first
+    assert new_lock != first
 
 
-def test_requirements_hash_changes_with_the_requirements(tmp_path):
-    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+def test_layer_hash_says_whether_the_layer_has_pyc(tmp_path):
+    first, second = tmp_path / "a.lock", tmp_path / "b.lock"
     first.write_text("pydantic==2.13.4\n")
     second.write_text("pydantic==2.13.5\n")
 
-    assert requirements_hash(first) != requirements_hash(second)
-    assert requirements_hash(first) == requirements_hash(first)
+    assert requirements_hash(first, precompiled=True) != requirements_hash(second, precompiled=True)
+    assert requirements_hash(first, precompiled=True) == requirements_hash(first, precompiled=True)
+    # A machine without Python 3.13 builds another layer, so it must not reuse the same hash.
+    assert requirements_hash(first, precompiled=True) != requirements_hash(first, precompiled=False)
 
 
-def test_missing_requirements_stop_the_synth(tmp_path):
+def test_missing_lock_file_stops_the_synth(tmp_path):
     (tmp_path / "layers" / "core" / "python").mkdir(parents=True)
 
-    with pytest.raises(FileNotFoundError, match="requirements.txt"):
+    with pytest.raises(FileNotFoundError, match="requirements.lock"):
         _dependency_layer_key(tmp_path, tmp_path / "out")
 
 
-class FakePip:
-    """Stands in for `python -m pip install`: records the call, fills --target."""
+class FakeRun:
+    """Stands in for subprocess.run: records pip and compileall calls, fills --target like pip."""
 
     def __init__(self, returncode: int = 0) -> None:
         self.returncode = returncode
-        self.command: list[str] = []
+        self.commands: list[list[str]] = []
 
     def __call__(self, command, **kwargs):
-        self.command = command
-        target = Path(command[command.index("--target") + 1])
-        (target / "bin").mkdir(parents=True)
-        (target / "bin" / "some-script").write_text("#!/usr/bin/python3.11\n")
-        (target / "pydantic").mkdir()
+        self.commands.append(command)
+        if "--target" in command:
+            target = Path(command[command.index("--target") + 1])
+            (target / "bin").mkdir(parents=True)
+            (target / "bin" / "some-script").write_text("#!/usr/bin/python3.11\n")
+            (target / "pydantic").mkdir()
+            (target / "dns" / "tests").mkdir(parents=True)
+            (target / "pycountry" / "locales" / "de" / "LC_MESSAGES").mkdir(parents=True)
+            (target / "pycountry" / "databases").mkdir(parents=True)
         return subprocess.CompletedProcess(command, self.returncode, stdout="", stderr="no matching wheel")
 
 
-def test_local_bundling_installs_lambda_platform_wheels_without_docker(tmp_path, monkeypatch):
-    pip = FakePip()
-    monkeypatch.setattr("infra.layers.subprocess.run", pip)
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text("pydantic\n")
+def test_local_bundling_installs_exactly_the_locked_wheels_without_docker(tmp_path, monkeypatch):
+    run = FakeRun()
+    monkeypatch.setattr("infra.layers.subprocess.run", run)
+    lock = tmp_path / LOCK_FILE
+    lock.write_text("pydantic==2.13.4 --hash=sha256:aa\n")
 
-    assert PipLocalBundling(requirements).try_bundle(str(tmp_path / "out"), None) is True
+    assert PipLocalBundling(lock, "/usr/bin/python3.13").try_bundle(str(tmp_path / "out"), None) is True
 
-    command = " ".join(pip.command)
-    for expected in ("-m pip install", f"--requirement {requirements}", f"--target {tmp_path / 'out' / 'python'}",
-                     "--platform manylinux2014_aarch64", "--implementation cp", "--python-version 3.13",
-                     "--only-binary=:all:", "--no-compile"):
-        assert expected in command
-    assert (tmp_path / "out" / "python" / "pydantic").is_dir()
-    assert not (tmp_path / "out" / "python" / "bin").exists()
+    pip, compileall = (" ".join(command) for command in run.commands)
+    target = tmp_path / "out" / "python"
+    for expected in ("-m pip install", f"--requirement {lock}", "--require-hashes", "--no-deps",
+                     f"--target {target}", "--platform manylinux2014_aarch64", "--implementation cp",
+                     "--python-version 3.13", "--only-binary=:all:", "--no-compile"):
+        assert expected in pip
+    assert compileall.startswith("/usr/bin/python3.13 -m compileall")
+    assert "--invalidation-mode unchecked-hash" in compileall and f"-s {target} -p /opt/python" in compileall
+    assert (target / "pydantic").is_dir() and (target / "pycountry" / "databases").is_dir()
+    for pruned in ("bin", "dns/tests", "pycountry/locales"):
+        assert not (target / pruned).exists(), pruned
+
+
+def test_without_python_313_the_layer_is_built_without_pyc_and_says_so(tmp_path, monkeypatch, capsys):
+    run = FakeRun()
+    monkeypatch.setattr("infra.layers.subprocess.run", run)
+
+    assert PipLocalBundling(tmp_path / LOCK_FILE, None).try_bundle(str(tmp_path / "out"), None) is True
+
+    assert len(run.commands) == 1  # pip only, no compileall
+    assert "WARNING: no Python 3.13 found" in capsys.readouterr().err
 
 
 def test_local_bundling_failure_stops_the_synth(tmp_path, monkeypatch):
-    monkeypatch.setattr("infra.layers.subprocess.run", FakePip(returncode=1))
+    monkeypatch.setattr("infra.layers.subprocess.run", FakeRun(returncode=1))
 
     with pytest.raises(RuntimeError, match="no matching wheel"):
-        PipLocalBundling(tmp_path / "requirements.txt").try_bundle(str(tmp_path / "out"), None)
+        PipLocalBundling(tmp_path / LOCK_FILE, None).try_bundle(str(tmp_path / "out"), None)
 
 
 def test_every_function_environment_satisfies_the_settings(synthesized):

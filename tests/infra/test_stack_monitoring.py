@@ -21,8 +21,46 @@ def topic_id(synthesized) -> str:
 def test_alarm_set_is_complete(synthesized):
     expected = {"ledgerline-dev-api-5xx-rate"} | {
         f"ledgerline-dev-{name}-{kind}" for name in (*FUNCTIONS, "worker") for kind in ("errors", "throttles")
-    } | {f"ledgerline-dev-worker-{kind}" for kind in ("iterator-age", "dlq-depth", "destination-failures")}
+    } | {f"ledgerline-dev-worker-{kind}" for kind in ("iterator-age", "dlq-depth", "destination-failures")} | {
+        f"ledgerline-dev-{table}-table-{kind}" for table in ("records", "idempotency") for kind in ("throttles", "latency")
+    }
     assert set(alarms(synthesized)) == expected
+
+
+def table_id(synthesized, name: str) -> str:
+    return synthesized.built.logical_id(getattr(synthesized.built.stack.storage, name))
+
+
+@pytest.mark.parametrize("table", ["records", "idempotency"])
+def test_table_throttle_alarm_adds_read_and_write_throttles_of_that_table(synthesized, table):
+    alarm = alarms(synthesized)[f"ledgerline-dev-{table}-table-throttles"]
+    stats = {m["Id"]: m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m}
+
+    assert {stat["Metric"]["MetricName"] for stat in stats.values()} == {"ReadThrottleEvents", "WriteThrottleEvents"}
+    for stat in stats.values():
+        assert stat["Metric"]["Namespace"] == "AWS/DynamoDB" and stat["Stat"] == "Sum"
+        assert stat["Metric"]["Dimensions"] == [{"Name": "TableName", "Value": ref(table_id(synthesized, table))}]
+    [expression] = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "reads + writes"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (2, 2)
+
+
+@pytest.mark.parametrize("table", ["records", "idempotency"])
+def test_table_latency_alarm_watches_the_slowest_operation_p99(synthesized, table):
+    alarm = alarms(synthesized)[f"ledgerline-dev-{table}-table-latency"]
+    stats = [m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m]
+
+    operations = set()
+    for stat in stats:
+        assert (stat["Metric"]["MetricName"], stat["Stat"]) == ("SuccessfulRequestLatency", "p99")
+        dimensions = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+        assert dimensions["TableName"] == ref(table_id(synthesized, table))
+        operations.add(dimensions["Operation"])
+    assert {"GetItem", "Query", "PutItem", "UpdateItem", "TransactWriteItems"} <= operations
+    [expression] = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert expression["Expression"].startswith("MAX([")
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (100, 3, 3)
 
 
 def test_every_alarm_notifies_the_topic_both_ways(synthesized):

@@ -44,6 +44,15 @@ def test_tables_function_can_only_read_the_records_table(synthesized):
     }
 
 
+def test_tables_function_reads_only_tenant_partitions(synthesized):
+    records = ids(synthesized)["records"]
+    [statement] = dynamodb_statements(function_statements(synthesized, "tables"))
+
+    assert arn_of(records) in as_list(statement["Resource"]) and index_arn(records) in as_list(statement["Resource"])
+    # API keys (K#...), the sweep's due queue and its watermark are out of reach of the read API.
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*"]}}
+
+
 def test_authorizer_can_only_get_api_key_items(synthesized):
     [statement] = dynamodb_statements(function_statements(synthesized, "authorizer"))
 

@@ -42,7 +42,8 @@ _PYDANTIC_CODES = {
 class Payload(BaseModel):
     """Base of the category payload models: unknown fields are refused, nothing coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: each model's validator is built on its first use, not at import (cold start).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 def field_path(loc: tuple[Any, ...]) -> str:

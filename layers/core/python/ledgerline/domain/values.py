@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import pycountry
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
@@ -183,6 +182,10 @@ def _email(value: Any) -> str:
     text = _string(value)
     if len(text) > 254:
         raise _fail("too-long", "must be at most 254 characters")
+    # Imported on first use: email_validator compiles its RFC grammar at import, a cold start
+    # cost that requests without an e-mail address should not pay.
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(text, check_deliverability=False)
     except EmailNotValidError:
