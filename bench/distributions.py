@@ -2,12 +2,13 @@
 
 For each size: the DynamoDB calls and items written by `POST /api/distributions/calculate`,
 by approval and by the payment file, and their time as a ratio to a floor measured in the same
-run (one moto GetItem), as in bench/ingest.py. Run with `python -m bench.distributions`
+run (one moto GetItem), as in bench/ingest.py. Run with `python -m bench.distributions [sizes...]`
 (part of `make bench`); the figures are in docs/performance.md.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from typing import Any
@@ -102,11 +103,12 @@ def main() -> None:
                 (size, "payment file", _calls(file_calls), 0, file_time / floor, file_time),
             ]
 
-    rows = [row for size in SIZES for row in one_size(size)]
+    sizes = [int(arg) for arg in sys.argv[1:]] or SIZES
     print("| holders | request | DynamoDB calls | items written | time / floor | seconds (moto, this machine) |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for size, request, calls, items, ratio, seconds in rows:
-        print(f"| {size:,} | {request} | {calls} | {items:,} | {ratio:,.0f}x | {seconds:.1f} |")
+    print("| --- | --- | --- | --- | --- | --- |", flush=True)
+    for size in sizes:
+        for _, request, calls, items, ratio, seconds in one_size(size):
+            print(f"| {size:,} | {request} | {calls} | {items:,} | {ratio:,.0f}x | {seconds:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
