@@ -94,7 +94,10 @@ def _payment(holder: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _duplicates(holders: Mapping[str, Mapping[str, Any]]) -> list[RunException]:
-    """One warning per holder who shares an IBAN, or a bank code and account number, with another."""
+    """One warning per holder who shares an IBAN, or a bank code and account number, with another.
+
+    Linear in the holders: each detail names at most NAMED_OTHERS others and counts the rest.
+    """
     sharing: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for holder_id, holder in holders.items():
         payment = _payment(holder)
@@ -102,17 +105,24 @@ def _duplicates(holders: Mapping[str, Mapping[str, Any]]) -> list[RunException]:
             sharing[("IBAN", payment["iban"])].append(holder_id)
         if payment.get("account_number"):
             sharing[("account", payment.get("bank_code") or "", payment["account_number"])].append(holder_id)
-    others: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    groups: dict[str, list[tuple[str, list[str]]]] = defaultdict(list)
     for key, holder_ids in sharing.items():
         if len(holder_ids) > 1:
+            ordered = sorted(holder_ids)
             for holder_id in holder_ids:
-                others[holder_id].update((key[0], other) for other in holder_ids if other != holder_id)
+                groups[holder_id].append((key[0], ordered))
     found = []
-    for holder_id, shared in others.items():
-        ordered = sorted(shared, key=lambda s: (s[1], s[0]))
-        described = ", ".join(f"{kind} with {other}" for kind, other in ordered[:NAMED_OTHERS])
-        if len(ordered) > NAMED_OTHERS:
-            described += f" and {len(ordered) - NAMED_OTHERS} more"
+    for holder_id, shared in groups.items():
+        named: list[str] = []
+        others = 0
+        for kind, members in shared:
+            others += len(members) - 1
+            for other in members:
+                if len(named) == NAMED_OTHERS:
+                    break
+                if other != holder_id:
+                    named.append(f"{kind} with {other}")
+        described = ", ".join(named) + (f" and {others - len(named)} more" if others > len(named) else "")
         found.append(RunException("duplicate-payment-details", f"the holder shares its {described}", holder_id))
     return found
 
