@@ -131,3 +131,15 @@ def test_a_run_keeps_a_bounded_list_of_exceptions_and_counts_them_all():
     assert len(found) == MAX_STORED + 50 and len(kept) == MAX_STORED
     assert counts == {"duplicate-payment-details": MAX_STORED + 50}
     assert found[0].detail.endswith(f"and {MAX_STORED + 50 - 6} more")  # 5 others named, the rest counted
+
+
+def test_ten_thousand_holders_sharing_one_iban_get_short_details():
+    lines = [LineView(f"h{n:05d}", Decimal(1)) for n in range(10_000)]
+    holders = {line.holder_id: holder(iban="DE89370400440532013000") for line in lines}
+
+    found = detect(lines, holders, Decimal(10_000), None)
+
+    assert len(found) == 10_000
+    assert found[0].detail == ("the holder shares its IBAN with h00001, IBAN with h00002, IBAN with h00003, "
+                               "IBAN with h00004, IBAN with h00005 and 9994 more")
+    assert max(len(e.detail) for e in found) < 200
