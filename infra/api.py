@@ -127,16 +127,31 @@ ACCESS_LOG_FIELDS = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 
-def problem_body(problem: GatewayProblem, problem_base: str) -> str:
+# Answered by the mock `ANY` method of every route's resource, not by a gateway response.
+METHOD_NOT_ALLOWED = GatewayProblem(
+    apigw.ResponseType.DEFAULT_4_XX, 405, "method-not-allowed", "Method not allowed",
+    "This path does not answer this method.",
+)
+
+
+def problem_body(problem: GatewayProblem, problem_base: str, detail: str | None = None) -> str:
     return json.dumps(
         {
             "type": f"{problem_base}/problems/{problem.name}",
             "title": problem.title,
             "status": problem.status,
-            "detail": problem.detail,
+            "detail": detail or problem.detail,
             "instance": "$context.requestId",
         }
     )
+
+
+def allowed_methods() -> dict[str, list[str]]:
+    """Each resource path of the route list and the methods declared on it."""
+    found: dict[str, list[str]] = {}
+    for route in ROUTES:
+        found.setdefault(route.resource, []).append(route.method)
+    return {path: sorted(methods) for path, methods in found.items()}
 
 
 def request_parameters(route: Route) -> dict[str, bool]:
@@ -225,6 +240,7 @@ class Api(Construct):
             ),
         )
 
+        self._problem_base = config.problem_base_url
         self._add_routes(route_functions, ingest_body)
         self._add_gateway_responses(config.problem_base_url)
 
@@ -261,6 +277,33 @@ class Api(Construct):
             method = resource.add_method(route.method, integrations[route.function], **options)
             if not route.authorized:
                 self.public_methods.append(method)
+        self.method_not_allowed = [self._method_not_allowed(resources[path], path) for path in allowed_methods()]
+
+    def _method_not_allowed(self, resource: apigw.IResource, path: str) -> apigw.Method:
+        """`ANY` on a route's resource: a method the route list does not declare there answers
+        405 with `Allow`, as a problem, before any authorizer or function runs (API Gateway
+        prefers a resource's declared methods over ANY, and answers 403 itself for methods
+        outside the standard seven)."""
+        allow = ", ".join(allowed_methods()[path])
+        answer = apigw.IntegrationResponse(
+            status_code="405",
+            response_parameters={"method.response.header.Allow": f"'{allow}'",
+                                 "method.response.header.Content-Type": "'application/problem+json'"},
+            response_templates={"application/json": problem_body(METHOD_NOT_ALLOWED, self._problem_base,
+                                                                 f"{path or '/'} answers {allow}.")},
+        )
+        return resource.add_method(
+            "ANY",
+            apigw.MockIntegration(
+                # Whatever the body or its media type, the mock answers; its one response is 405.
+                request_templates={"application/json": '{"statusCode": 405}'},
+                passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_MATCH,
+                integration_responses=[answer],
+            ),
+            authorization_type=apigw.AuthorizationType.NONE,
+            method_responses=[apigw.MethodResponse(status_code="405", response_parameters={
+                "method.response.header.Allow": True, "method.response.header.Content-Type": True})],
+        )
 
     @staticmethod
     def _resource(resources: dict[str, apigw.IResource], path: str) -> apigw.IResource:
@@ -297,6 +340,19 @@ class Api(Construct):
             "Partners are machines holding API keys, not Cognito users: the Lambda REQUEST "
             "authorizer checks the hashed key, its tenant and scopes (docs/contract.md, authentication).",
         )
+        for method in self.method_not_allowed:
+            nag.acknowledge(
+                method,
+                "AwsSolutions-APIG4",
+                "The ANY method of a route's resource is a mock that only answers 405 with the Allow "
+                "header: it reaches no function and returns no data, so it needs no authorizer.",
+            )
+            nag.acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                "The ANY method of a route's resource is a mock that only answers 405 with the Allow "
+                "header: it reaches no function and returns no data, so it needs no authorizer.",
+            )
         for method in self.public_methods:
             nag.acknowledge(
                 method,

@@ -14,6 +14,7 @@ from infra.config import DeployConfig
 from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import Monitoring
+from infra.sizing import FUNCTION_MEMORY_MB
 from infra.storage import Storage
 from infra.waf import ApiFirewall
 from infra.worker import Worker
@@ -78,7 +79,7 @@ class LedgerlineStack(Stack):
             "Ledgerline: API key -> tenant, scopes, usage-plan key",
             environment={env.TABLE: records.table_name},
             # One GetItem per cache miss: small, but latency-critical (it precedes every call).
-            memory_size=256,
+            memory_size=FUNCTION_MEMORY_MB["authorizer"],
             timeout=Duration.seconds(5),
         )
         authorizer.role.add_to_policy(
@@ -98,8 +99,8 @@ class LedgerlineStack(Stack):
                 env.TABLE: records.table_name,
                 env.IDEMPOTENCY_TABLE: idempotency.table_name,
             },
-            # Parsing and validating bodies up to 256 KiB with pydantic is CPU-bound.
-            memory_size=1024,
+            # Four DynamoDB round trips and a few ms of CPU (infra/sizing.py).
+            memory_size=FUNCTION_MEMORY_MB["ingest"],
             # Room for optimistic-lock retries on a contended record while staying under the
             # gateway's 29 s; a timed-out request's idempotency record expires with the
             # invocation (register_lambda_context), so the partner's retry can go ahead.
@@ -119,7 +120,7 @@ class LedgerlineStack(Stack):
                 env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
             },
             # Pages of up to 500 items and history rebuilds: serialisation-heavy.
-            memory_size=512,
+            memory_size=FUNCTION_MEMORY_MB["tables"],
             timeout=Duration.seconds(15),
         )
         # The read API never writes, and reads only partner data: every item and index entry it

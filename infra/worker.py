@@ -35,15 +35,17 @@ from infra.config import DeployConfig
 from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
+from infra.sizing import FUNCTION_MEMORY_MB
 from ledgerline import settings as env
 from ledgerline.events import outgoing
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS
 
 # What the worker does on the records table: consistent reads of a disbursement's state
-# (BatchGetItem), its payments (Query on GSI2), the sweep's due queue (Query) and published
-# checks (GetItem); TransactWriteItems of derived rows, outbox items and due entries, which IAM
-# authorises as Put, Update, Delete and ConditionCheck; single Put/Delete for the sweep's
-# watermark and stale due entries. No Scan, no BatchWriteItem.
+# (BatchGetItem), its payments (Query on GSI2), the sweep's due queue (Query) and watermark
+# (GetItem); TransactWriteItems of a statement with its status row, event rows and due entries,
+# which IAM authorises as Put, Update, Delete and ConditionCheck; single conditional Puts of the
+# rows of one change and their event rows, Put/Delete for the sweep's watermark and stale due
+# entries. No Scan, no BatchWriteItem.
 WORKER_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 WORKER_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                         "dynamodb:ConditionCheckItem")
@@ -118,8 +120,8 @@ class Worker(Construct):
                 env.EVENT_BUS: self.bus.event_bus_name,
                 env.WORKER_DLQ_URL: self.dead_letters.queue_url,
             },
-            # Small records, one transaction each: I/O-bound; 512 MB is ample.
-            memory_size=512,
+            # Small records, waiting on DynamoDB and EventBridge most of the time (infra/sizing.py).
+            memory_size=FUNCTION_MEMORY_MB["worker"],
             # A stream batch of 100 takes seconds; the sweep stops itself 20 s before the end.
             timeout=Duration.minutes(5),
         )

@@ -147,7 +147,7 @@ class StreamPump:
         return len(records)
 
     def drain(self, rounds: int = 50) -> int:
-        """Pump until the stream is quiet (the worker's outbox items are records too)."""
+        """Pump until the stream is quiet (the worker's outgoing_events rows are records too)."""
         total = 0
         for _ in range(rounds):
             delivered = self.pump_once()

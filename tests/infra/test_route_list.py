@@ -52,7 +52,8 @@ def stack_methods(route_list: tuple[Route, ...], monkeypatch: pytest.MonkeyPatch
         return f"{path_of(resource['ParentId'])}/{resource['PathPart']}"
 
     return {(m["Properties"]["HttpMethod"], path_of(m["Properties"]["ResourceId"])): m["Properties"]
-            for m in template.values() if m["Type"] == "AWS::ApiGateway::Method"}
+            for m in template.values()
+            if m["Type"] == "AWS::ApiGateway::Method" and m["Properties"]["HttpMethod"] != "ANY"}
 
 
 def concrete_arn(route: Route) -> str:

@@ -196,3 +196,37 @@ def test_gateway_problems_use_the_api_problem_catalogue(synthesized):
         name = body["type"].removeprefix(BASE)
         assert name in PROBLEMS, response_type
         assert (body["status"], body["title"]) == PROBLEMS[name], response_type
+
+
+def test_a_method_a_path_does_not_answer_is_a_405_problem_with_allow(synthesized):
+    """Every route's resource has an ANY mock: API Gateway prefers the declared methods, and
+    any other standard method gets 405 with the methods the path answers, before any
+    authorizer or function runs."""
+    resources = synthesized.resources("AWS::ApiGateway::Resource")
+
+    def path_of(resource_ref) -> str:
+        if "Fn::GetAtt" in resource_ref:
+            return ""
+        resource = resources[resource_ref["Ref"]]["Properties"]
+        return f"{path_of(resource['ParentId'])}/{resource['PathPart']}"
+
+    mocks = {path_of(m["Properties"]["ResourceId"]): m["Properties"]
+             for m in synthesized.resources("AWS::ApiGateway::Method").values()
+             if m["Properties"]["HttpMethod"] == "ANY"}
+    declared: dict[str, set[str]] = {}
+    for route in ROUTES:
+        declared.setdefault(route.resource, set()).add(route.method)
+    assert set(mocks) == set(declared)
+    for path, method in mocks.items():
+        assert method["AuthorizationType"] == "NONE"
+        integration = method["Integration"]
+        assert integration["Type"] == "MOCK"
+        [answer] = integration["IntegrationResponses"]
+        assert answer["StatusCode"] == "405"
+        allow = answer["ResponseParameters"]["method.response.header.Allow"].strip("'")
+        assert set(allow.split(", ")) == declared[path]
+        assert answer["ResponseParameters"]["method.response.header.Content-Type"] == "'application/problem+json'"
+        body = json.loads(answer["ResponseTemplates"]["application/json"])
+        assert body["status"] == 405 and body["type"].endswith("/problems/method-not-allowed")
+        assert body["instance"] == "$context.requestId"
+        assert [r["StatusCode"] for r in method["MethodResponses"]] == ["405"]

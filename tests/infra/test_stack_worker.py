@@ -124,7 +124,7 @@ def test_worker_function_settings(synthesized, ids):
     props = synthesized.resource(ids["function"])["Properties"]
 
     assert (props["Handler"], props["Runtime"], props["Architectures"]) == ("handler.handler", "python3.13", ["arm64"])
-    assert (props["MemorySize"], props["Timeout"]) == (512, 300)
+    assert (props["MemorySize"], props["Timeout"]) == (256, 300)
     env = props["Environment"]["Variables"]
     assert env["LEDGERLINE_TABLE"] == ref(ids["records"])
     assert env["LEDGERLINE_IDEMPOTENCY_TABLE"] == ref(ids["idempotency"])

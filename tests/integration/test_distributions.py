@@ -201,18 +201,17 @@ def test_an_asset_with_an_open_run_cannot_be_deleted(api):
     assert api("GET", "/api/assets/fund-1")[0] == 404
 
 
-def test_every_state_change_writes_its_event_to_the_outbox(api, tables):
-    from ledgerline.store.records import from_attributes
+def test_every_state_change_records_its_event_for_publishing(api, call_tables):
     from tools.event_schemas import validate_detail
 
     run_id = setup_run(api)
     ok(api("POST", f"/api/distribution-runs/{run_id}/approve", **CHECKER))
-    items = [from_attributes(i) for i in tables.scan(TableName="ledgerline-records-test")["Items"]]
-    events = sorted((i for i in items if i["SK"] == "outbox"), key=lambda i: i["subject"]["version"])
+    rows = ok(call_tables("/api/tables/outgoing_events"))["items"]
+    events = sorted((r for r in rows if r["subject"]["id"] == run_id), key=lambda r: r["subject"]["version"])
     assert [(e["name"], e["detail"]["entity"]["status"]) for e in events] == [
         ("distribution_run_update_outgoing", "calculated"), ("distribution_run_update_outgoing", "approved")]
-    for item in events:
-        validate_detail(item["name"], 1, item["detail"])
+    for event in events:
+        validate_detail(event["name"], 1, event["detail"])
 
 
 def test_the_import_is_all_or_nothing_and_a_retry_changes_nothing(api, call_tables):

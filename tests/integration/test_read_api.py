@@ -55,6 +55,27 @@ def test_a_disbursement_filter_pages_through_only_its_records(call_ingest, call_
     assert sorted(i["payment_id"] for i in items) == [f"PA{i:02d}" for i in range(12)]
 
 
+def test_a_filter_on_a_tables_own_id_reads_that_record_by_key_without_an_index(call_ingest, call_tables, tables):
+    """disbursement_id on disbursements (and statements), client_id on clients, name one record:
+    it is read by its key, so those items carry no copy on that index."""
+    call_ingest(client("C1"))
+    call_ingest(client("C2"))
+    call_ingest(loan("D1", client_id="C1"))
+    call_ingest(loan("D2", client_id="C2"))
+    assert [i["disbursement_id"] for i in page_through(call_tables, "/api/tables/disbursements",
+                                                       disbursement_id="D2")] == ["D2"]
+    assert page_through(call_tables, "/api/tables/disbursements", disbursement_id="D2", client_id="C1") == []
+    assert [i["disbursement_id"] for i in page_through(call_tables, "/api/tables/disbursements",
+                                                       disbursement_id="D1", client_id="C1")] == ["D1"]
+    assert [i["client_id"] for i in page_through(call_tables, "/api/tables/clients", client_id="C1")] == ["C1"]
+    assert page_through(call_tables, "/api/tables/clients", client_id="C9") == []
+    later = page_through(call_tables, "/api/tables/clients", client_id="C1", updated_since="2999-01-01")
+    assert later == []
+    stored = {(i["PK"]["S"], i["SK"]["S"]): i for i in tables.scan(TableName="ledgerline-records-test")["Items"]}
+    assert "GSI2PK" not in stored[("T#t1#disbursements#D2", "v0")] and "GSI3PK" in stored[("T#t1#disbursements#D2", "v0")]
+    assert "GSI3PK" not in stored[("T#t1#clients#C1", "v0")] and "GSI1PK" in stored[("T#t1#clients#C1", "v0")]
+
+
 def test_a_client_filter_lists_the_clients_disbursements(call_ingest, call_tables):
     call_ingest(client("C1"))
     call_ingest(client("C2"))

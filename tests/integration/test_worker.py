@@ -70,6 +70,42 @@ def test_a_schedule_gives_status_history_and_a_statement(loan_with_schedule, cal
     assert overdue["cause"]["table"] == "payments" and overdue["cause"]["event_id"].startswith("ev_")
 
 
+def test_a_row_that_never_changes_is_one_item_read_back_as_version_1(loan_with_schedule, call_tables, tables):
+    """Status rows and event rows are one item each, yet history, as-of and changes answer as for
+    any record: one version, valid from its business time, stored by the worker."""
+    status_id = "D1~payments~PM1~v1"
+    pk = f"T#t1#disbursement_status#{status_id}"
+    assert [i["SK"]["S"] for i in tables.scan(TableName=TABLE)["Items"] if i["PK"]["S"] == pk] == ["v0"]
+    row = read(call_tables, "disbursement_status", status_id)
+    assert row["version"] == 1
+
+    status, _, body = call_tables(f"/api/tables/disbursement_status/{status_id}/history")
+    assert status == 200 and body["total_versions"] == 1
+    [only] = body["history"]
+    assert (only["version"], only["previous_version"], only["changed_by"]) == (1, None, "worker")
+    assert only["valid_from"] == row["valid_from"] and only["system_from"] == row["created_at"]
+    assert only["record"] == row and only["event_id"] == row["cause"]["event_id"]
+    assert "status" in only["changes"] and "version" not in only["changes"]
+
+    status, _, as_of = call_tables(f"/api/tables/disbursement_status/{status_id}/as-of/2099-01-01")
+    assert status == 200 and as_of["version"] == 1 and as_of["record"]["status"] == "overdue"
+    status, _, _ = call_tables(f"/api/tables/disbursement_status/{status_id}/as-of/2000-01-01")
+    assert status == 404  # before its valid time, it did not exist
+    status, _, _ = call_tables(f"/api/tables/disbursement_status/{status_id}/as-of/2099-01-01",
+                               query={"known_at": "2000-01-01T00:00:00Z"})
+    assert status == 404  # before the worker stored it, nobody knew it
+    status, _, changes = call_tables(f"/api/tables/disbursement_status/{status_id}/changes")
+    assert status == 200 and [c["version"] for c in changes["changes"]] == [1]
+
+    [event] = [i for i in tables.scan(TableName=TABLE)["Items"] if i["PK"]["S"].startswith("T#t1#outgoing_events#")][:1]
+    event_id_ = event["id"]["S"]
+    assert [i["SK"]["S"] for i in tables.scan(TableName=TABLE)["Items"] if i["PK"] == event["PK"]] == ["v0"]
+    status, _, body = call_tables(f"/api/tables/outgoing_events/{event_id_}/history")
+    assert status == 200 and [h["version"] for h in body["history"]] == [1]
+    status, _, page = call_tables("/api/tables/outgoing_events", query={"disbursement_id": "D1"})
+    assert status == 200 and event_id_ in {item["event_id"] for item in page["items"]}
+
+
 def test_every_derived_change_is_published_once_and_logged(loan_with_schedule, call_tables, tables, worker_aws):
     events = published_and_checked(worker_aws)
     logged = current(tables, "outgoing_events")
@@ -81,8 +117,9 @@ def test_every_derived_change_is_published_once_and_logged(loan_with_schedule, c
         row = read(call_tables, "outgoing_events", event["detail"]["event_id"])
         assert row["name"] == event["detail-type"] and row["schema_version"] == 1
         assert row["detail"] == event["detail"] and row["published_at"] and row["disbursement_id"] == "D1"
-    # nothing left waiting in the outbox
-    assert not [i for i in tables.scan(TableName=TABLE)["Items"] if i["SK"]["S"] == "outbox"]
+    # each event row is one item, and nothing else was written to publish it
+    event_items = [i for i in tables.scan(TableName=TABLE)["Items"] if i["PK"]["S"].startswith("T#t1#outgoing_events#")]
+    assert sorted(i["SK"]["S"] for i in event_items) == ["v0"] * len(logged)
     statement_event = event_id("t1", "statements", "D1", 3)
     assert logged[statement_event]["subject"] == {"table": "statements", "id": "D1", "version": 3}
 
@@ -178,7 +215,7 @@ def test_assets_from_goods_status_and_from_operations(call_ingest, stream_pump, 
     assert names.count("asset_status_update_outgoing") == 4
 
 
-def test_only_source_records_and_outbox_items_reach_the_worker(loan_with_schedule, call_ingest, stream_pump, tables):
+def test_only_source_records_and_new_event_rows_reach_the_worker(loan_with_schedule, call_ingest, stream_pump, tables):
     delivered: list[tuple[str, str]] = []
     real = stream_pump.handler
 
@@ -193,9 +230,9 @@ def test_only_source_records_and_outbox_items_reach_the_worker(loan_with_schedul
     ingest(call_ingest, payment("PM3", due_date="2099-03-12", installment_number=3))
     stream_pump.drain()
 
-    # the payment, then the outbox items of what it derived; no derived row, version, due entry
+    # the payment, then the event row of what it derived; no derived row, version, due entry
     assert delivered[0] == ("v0", "payments")
-    assert delivered[1:] == [("outbox", "")]  # the new statement version; the status stays overdue
+    assert delivered[1:] == [("v0", "outgoing_events")]  # the new statement version; the status stays overdue
     assert current(tables, "statements")["D1"]["version"] == 4
 
 

@@ -12,8 +12,8 @@ import pytest
 from ledgerline import worker
 from ledgerline.domain.derive.common import Cause
 from ledgerline.settings import get_settings
-from ledgerline.store import derived, records
-from ledgerline.worker import outbox
+from ledgerline.store import derived, outgoing, records
+from ledgerline.worker import publishing
 from tests.builders import FakeLambdaContext, client, ingest, loan, payment
 
 TABLE = "ledgerline-records-test"
@@ -61,13 +61,16 @@ def test_replaying_the_same_batch_leaves_identical_rows_and_events(call_ingest, 
     delivered = spy_on(stream_pump)
     stream_pump.drain()
     before, published = snapshot(tables), worker_aws.published()
-    assert len(published) >= 6 and any(r["dynamodb"]["Keys"]["SK"]["S"] == "outbox" for r in delivered)
+    event_rows = [r for r in delivered if r["dynamodb"]["NewImage"]["table"]["S"] == "outgoing_events"]
+    assert len(published) >= 6 and len(event_rows) == len(published)
 
     stream_pump.deliver(list(delivered))  # Lambda delivers the very same records again
     stream_pump.drain()
 
-    assert snapshot(tables) == before
-    assert worker_aws.published() == []
+    assert snapshot(tables) == before  # no row, version or event row written twice
+    again = worker_aws.published()
+    # only the redelivered event rows are published again (at least once), under their own ids
+    assert sorted(e["detail"]["event_id"] for e in again) == sorted(e["detail"]["event_id"] for e in published)
     assert worker_aws.dead_letters() == []
 
 
@@ -146,32 +149,31 @@ def test_a_crash_after_publishing_publishes_again_but_records_once(
         call_ingest, stream_pump, tables, worker_aws, monkeypatch):
     ingest(call_ingest, client())
     ingest(call_ingest, loan())
-    real = derived.record_published
+    real = publishing.publish
     crashes = []
 
-    def crash_once(events, published_at):
+    def crash_once_after_put_events(events):
+        accepted = real(events)
         if not crashes:
             crashes.extend(e.event_id for e in events)
             raise ConnectionError("lost the connection after PutEvents")
-        return real(events, published_at)
+        return accepted
 
-    monkeypatch.setattr(derived, "record_published", crash_once)
+    monkeypatch.setattr(publishing, "publish", crash_once_after_put_events)
 
     stream_pump.drain()
 
     published = worker_aws.published()
     ids = [e["detail"]["event_id"] for e in published]
     assert crashes and all(ids.count(event) == 2 for event in crashes)  # at least once: same id twice
-    logged = [i for i in snapshot(tables) if i["PK"].startswith("T#t1#outgoing_events#") and i["SK"] == "v0"]
-    assert sorted(i["id"] for i in logged) == sorted(set(ids))  # recorded once
+    logged = [i for i in snapshot(tables) if i["PK"].startswith("T#t1#outgoing_events#")]
+    assert sorted(i["id"] for i in logged) == sorted(set(ids))  # recorded once, one item each
     assert len(set(ids)) == 2  # the statement and the first status
-    assert not [i for i in snapshot(tables) if i["SK"] == "outbox"]
+    assert worker_aws.dead_letters() == []
 
 
-def test_eventbridge_refusing_an_event_leaves_it_in_the_outbox_until_it_goes_through(
+def test_eventbridge_refusing_an_event_publishes_it_on_a_later_delivery(
         call_ingest, stream_pump, tables, worker_aws, monkeypatch):
-    from ledgerline.events import publish
-
     ingest(call_ingest, client())
     ingest(call_ingest, loan())
     refused = []
@@ -181,16 +183,55 @@ def test_eventbridge_refusing_an_event_leaves_it_in_the_outbox_until_it_goes_thr
         refused.extend(e.event_id for e in events if e not in kept)
         return real(kept)
 
-    real = publish.publish
-    monkeypatch.setattr(outbox, "publish", refuse_the_statement_twice)
+    real = publishing.publish
+    monkeypatch.setattr(publishing, "publish", refuse_the_statement_twice)
 
     stream_pump.drain()
 
-    assert len(refused) == 2  # right after the commit, then from the outbox; the third try went through
-    assert sorted(e["detail-type"] for e in worker_aws.published()) == [
+    assert len(refused) == 2  # the first two deliveries of its row's record; the third went through
+    published = worker_aws.published()
+    # Lambda redelivers from the failed record on, so the records behind it may go out again:
+    # at least once each, every copy under the same event id
+    assert {e["detail"]["event_id"]: e["detail-type"] for e in published} == {
+        refused[0]: "disbursement_balance_statement_update_outgoing",
+        **{e["detail"]["event_id"]: e["detail-type"] for e in published
+           if e["detail-type"] == "disbursement_status_update_outgoing"}}
+    assert sorted({e["detail-type"] for e in published}) == [
         "disbursement_balance_statement_update_outgoing", "disbursement_status_update_outgoing"]
+    assert len({e["detail"]["event_id"] for e in published}) == 2
     assert worker_aws.dead_letters() == []
-    assert not [i for i in snapshot(tables) if i["SK"] == "outbox"]
+
+
+def test_rows_of_a_change_interrupted_half_way_are_completed_by_the_redelivery(
+        call_ingest, stream_pump, tables, worker_aws, monkeypatch):
+    """The rows of one change and their events are separate puts: a crash between them leaves
+    the rest to the redelivered record, which writes only what is missing."""
+    ingest(call_ingest, client())
+    ingest(call_ingest, loan())
+    stream_pump.drain()
+    worker_aws.published()
+    real = outgoing.emit
+    crashes = []
+
+    def crash_before_the_first_event(events, now, *args):
+        if not crashes:
+            crashes.append([e.event_id for e in events])
+            raise ConnectionError("lost the connection before the event row")
+        return real(events, now, *args)
+
+    monkeypatch.setattr(outgoing, "emit", crash_before_the_first_event)
+    ingest(call_ingest, loan(step="update", maturity_date="2025-12-20", total_expected_margin=900,
+                             change_date="2025-02-01", change_reason="hardship"))
+    stream_pump.drain()
+
+    items = snapshot(tables)
+    for table in ("extensions", "rebates"):
+        rows = [i for i in items if i["PK"].startswith(f"T#t1#{table}#")]
+        assert [i["SK"] for i in rows] == ["v0"] and rows[0]["version"] == 1  # once, one item
+    names = sorted(e["detail-type"] for e in worker_aws.published())
+    assert names.count("disbursement_change_outgoing") == 2  # the extension's and the rebate's, each once
+    assert crashes[0][0] in {i["id"] for i in items if i["PK"].startswith("T#t1#outgoing_events#")}
+    assert worker_aws.dead_letters() == []
 
 
 # -- races ---------------------------------------------------------------------------------------

@@ -26,17 +26,17 @@ def record(sk: str, table: str | None = None, *, event: str = "INSERT", image: b
     (record("v0", "clients"), False),  # no derivation from clients
     (record("v0", "statements"), False),  # the worker's own rows never come back
     (record("v0", "disbursement_status"), False),
-    (record("v0", "outgoing_events"), False),
+    (record("v0", "outgoing_events"), True),  # a new event row: the stream is the outbox, publish it
+    (record("v0", "outgoing_events", event="MODIFY"), False),  # rows never change; never published twice
+    (record("v0", "outgoing_events", event="REMOVE", image=False), False),
     (record("v0000000002", "payments"), False),  # version items
     (record("v0", None), False),  # moto's keys-only first INSERT of an upsert
-    (record("outbox"), True),  # an event waiting to be published
-    (record("outbox", event="REMOVE", image=False), False),  # its deletion once published
     (record("guard"), False),
     ({"eventName": "INSERT", "dynamodb": {"Keys": {"PK": {"S": "DUE#2099-01-10#1"}, "SK": {"S": "T#t1#D1"}},
                                           "NewImage": {"PK": {"S": "DUE#2099-01-10#1"}, "SK": {"S": "T#t1#D1"}}}},
      False),
 ])
-def test_only_source_changes_and_outbox_inserts_pass_the_shared_filter(candidate, expected):
+def test_only_source_changes_and_new_event_rows_pass_the_shared_filter(candidate, expected):
     assert passes(candidate) is expected
 
 

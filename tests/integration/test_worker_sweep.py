@@ -55,7 +55,7 @@ def test_the_day_after_the_due_day_the_sweep_makes_it_overdue_once(due_soon, tab
     assert row["cause"] == {"table": "sweep", "id": "2099-01-11", "version": None, "event_id": "sweep_2099-01-11"}
     assert record(tables, "statements", "D1")["collection_status"] == "DELINQUENT"
     assert due_entries(tables) == []  # overdue: only an event can change it now
-    due_soon.drain()  # the outbox items
+    due_soon.drain()  # the outgoing_events rows it wrote
     events = worker_aws.published()
     assert sorted(e["detail-type"] for e in events) == ["disbursement_balance_statement_update_outgoing",
                                                        "disbursement_status_update_outgoing"]

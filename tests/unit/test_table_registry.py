@@ -7,7 +7,7 @@ import pytest
 
 from ledgerline.api.openapi import document
 from ledgerline.domain.derive import ROWS_OF_CHANGE
-from ledgerline.domain.tables import READABLE, TABLES, WORKER_INPUTS, Filter, Kind
+from ledgerline.domain.tables import PUBLISHED, READABLE, TABLES, WORKER_INPUTS, Filter, Kind
 from ledgerline.store.keys import index_keys
 from ledgerline.store.schema import STREAM_FILTERS, indexes_of
 
@@ -23,6 +23,29 @@ def test_a_record_is_listed_on_the_indexes_of_its_filters(name):
     record = {filter_.value: "X1" for filter_ in table.filters}
     written = index_keys("t1", name, "R1", record, "2025-01-01T00:00:00.000000Z")
     assert {index.partition_key for index in indexes_of(name)} == {k for k in written if k.endswith("PK")}
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_a_record_carries_no_key_of_an_index_it_is_not_listed_on(name):
+    """An index copy costs a write unit and storage: only the indexes that list a table get one."""
+    record = {"disbursement_id": "D1", "client_id": "C1"}
+    written = index_keys("t1", name, "R1", record, "2025-01-01T00:00:00.000000Z")
+    assert {k for k in written if k.endswith("PK")} == {index.partition_key for index in indexes_of(name)}
+
+
+def test_rows_that_never_change_are_one_item():
+    assert all(TABLES[name].immutable for name, table in TABLES.items() if not table.version_items and table.readable)
+    assert not TABLES["statements"].immutable and TABLES["statements"].version_items
+    for name in ("disbursement_status", "extensions", "rebates", "write_offs", "asset_status", "outgoing_events",
+                 "ingested_events"):
+        assert not TABLES[name].version_items, name
+
+
+def test_the_stream_publishes_new_rows_of_the_published_tables_only():
+    assert PUBLISHED == ("outgoing_events",)
+    [outbox] = [pattern for pattern in STREAM_FILTERS if pattern.get("eventName")]
+    assert outbox["eventName"] == ["INSERT"]
+    assert outbox["dynamodb"]["NewImage"]["table"]["S"] == list(PUBLISHED)
 
 
 def test_internal_tables_are_on_no_index():

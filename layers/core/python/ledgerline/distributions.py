@@ -4,8 +4,8 @@ Each operation reads what it needs, decides with the pure rules of `domain.distr
 and commits in one transaction whose conditions hold only if nothing it read has changed
 (optimistic locks on versions, a guard for the one live run of a cash-flow event). A
 conflict reloads and decides again, so two concurrent approvals cannot both succeed: the
-second sees an approved run. Every run state change writes its outgoing event to the outbox
-in the same transaction; the stream worker publishes it and records it in outgoing_events.
+second sees an approved run. Every run state change writes its outgoing_events row in the
+same transaction; the row's stream record is the outbox, from which the worker publishes it.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from ledgerline.domain.values import ID_PATTERN, parse_when
 from ledgerline.events.outgoing import run_update
 from ledgerline.settings import get_settings
 from ledgerline.store import distributions as store
-from ledgerline.store.derived.outbox import outbox_put
 from ledgerline.store.keys import current_key, system_time
+from ledgerline.store.outgoing import event_put
 from ledgerline.store.records import EventContext, WriteConflict
 from ledgerline.store.retry import retry_on_conflict
 
@@ -409,7 +409,7 @@ def calculate(actor: Actor, body: Any) -> Answer:
     run_items = [
         *store.version_items(context, [_write(DISTRIBUTION_RUNS, run_id, run, None)], now),
         store.guard_put(actor.tenant, LIVE_RUNS, event_record_id, run_id),
-        outbox_put(run_update(actor.tenant, run, 1, actor.request_id, now), now),
+        event_put(run_update(actor.tenant, run, 1, actor.request_id, now), now, actor.key_id),
         _live_check(actor.tenant, ASSETS, request.asset_id),
     ]
     try:
@@ -490,7 +490,7 @@ def _change_state(actor: Actor, run_id: str, action: RunAction,
         now = system_time()
         items = [
             *store.version_items(actor.context(), [_write(DISTRIBUTION_RUNS, run_id, record, current)], now),
-            outbox_put(run_update(actor.tenant, record, version, actor.request_id, now), now),
+            event_put(run_update(actor.tenant, record, version, actor.request_id, now), now, actor.key_id),
         ]
         if target is RunStatus.CANCELED:
             guard_id = f"{current['asset_id']}:{current['cash_flow_event_id']}"

@@ -5,7 +5,8 @@ filter and the worker's dispatch (which tables feed it), the OpenAPI enum of tab
 the tests all read this registry; nothing else lists table names. Pure data: no AWS.
 
 A table's items follow the single-table key layout (docs/architecture.md): a current item
-`T#{tenant}#{table}#{id}` / `v0` and one item per version, except where `kind` says otherwise.
+`T#{tenant}#{table}#{id}` / `v0` and one item per version, except for tables whose rows never
+change (`version_items` False: the current item is the row's one item, read as version 1).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class Kind(StrEnum):
     DERIVED = "derived"  # written by the stream worker from source records
     LOG = "log"  # one immutable row per ingested or published event
     DISTRIBUTION = "distribution"  # written by the distribution routes (docs/distributions.md)
-    INTERNAL = "internal"  # bookkeeping items a partner never reads (guards, outbox)
+    INTERNAL = "internal"  # bookkeeping items a partner never reads (guards)
 
 
 class Filter(StrEnum):
@@ -39,8 +40,9 @@ class Table:
     filters: frozenset[Filter] = frozenset()  # the list filters that apply (each an index of its own)
     immutable: bool = False  # created once, never a second version
     feeds_worker: bool = False  # a change of its current item is a stream worker input
+    published: bool = False  # the INSERT of a row is an outgoing event the worker publishes (stream = outbox)
     version_items: bool = True  # False: the current item is the record's only item (its one version)
-    item_sk: str = CURRENT_SK  # sort key of the current item (guards and outbox items have their own)
+    item_sk: str = CURRENT_SK  # sort key of the current item (guards have their own)
     # The record field its current items are grouped by on the owner index (an asset's holders,
     # a run's lines), so one Query lists a group: `store.keys.group_partition`.
     group_field: str | None = None
@@ -55,6 +57,8 @@ def _table(name: str, kind: Kind, id_field: str, *filters: Filter, **options: bo
 
 
 D, C = Filter.DISBURSEMENT, Filter.CLIENT
+# A row that never gets a second version is one item: its current item is its version 1.
+ONE_ITEM = {"immutable": True, "version_items": False}
 # Source tables: the four ingest categories, and the clients of a purchase.
 CLIENTS = "clients"
 DISBURSEMENTS = "disbursements"
@@ -82,7 +86,6 @@ NOTICES = "notices"  # id {run_id}:{holder_id}
 # Internal items.
 LIVE_RUNS = "live_runs"  # guard items: the one run of a cash-flow event that is not canceled
 INSTALLMENTS = "installments"  # guard items: which payment holds installment n
-OUTBOX = "outbox"  # outgoing events not yet recorded as published
 
 TABLES: dict[str, Table] = {table.name: table for table in (
     _table(CLIENTS, Kind.SOURCE, "client_id", C),
@@ -90,28 +93,28 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     _table(PAYMENTS, Kind.SOURCE, "payment_id", D, C, feeds_worker=True),
     _table(OPERATIONS, Kind.SOURCE, "operation_id", D, feeds_worker=True),
     _table(PURCHASE_CLIENTS, Kind.SOURCE, "purchase_client_id", D, C),
-    _table(DISBURSEMENT_STATUS, Kind.DERIVED, "status_id", D, immutable=True),
-    _table(EXTENSIONS, Kind.DERIVED, "extension_id", D, immutable=True),
-    _table(REBATES, Kind.DERIVED, "rebate_id", D, immutable=True),
-    _table(WRITE_OFFS, Kind.DERIVED, "write_off_id", D, immutable=True),
-    _table(ASSET_STATUS, Kind.DERIVED, "asset_status_id", D, immutable=True),
+    _table(DISBURSEMENT_STATUS, Kind.DERIVED, "status_id", D, **ONE_ITEM),
+    _table(EXTENSIONS, Kind.DERIVED, "extension_id", D, **ONE_ITEM),
+    _table(REBATES, Kind.DERIVED, "rebate_id", D, **ONE_ITEM),
+    _table(WRITE_OFFS, Kind.DERIVED, "write_off_id", D, **ONE_ITEM),
+    _table(ASSET_STATUS, Kind.DERIVED, "asset_status_id", D, **ONE_ITEM),
     _table(STATEMENTS, Kind.DERIVED, "disbursement_id", D),
-    _table(INGESTED_EVENTS, Kind.LOG, "event_id", immutable=True, version_items=False),
-    _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, immutable=True),
+    _table(INGESTED_EVENTS, Kind.LOG, "event_id", **ONE_ITEM),
+    _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, published=True, **ONE_ITEM),
     _table(ASSETS, Kind.DISTRIBUTION, "asset_id"),
     _table(HOLDERS, Kind.DISTRIBUTION, "holder_id", group_field="asset_id"),
     _table(POSITIONS, Kind.DISTRIBUTION, "position_id", group_field="asset_id"),
     _table(CASH_FLOW_EVENTS, Kind.DISTRIBUTION, "cash_flow_event_id", group_field="asset_id"),
     _table(DISTRIBUTION_RUNS, Kind.DISTRIBUTION, "run_id", group_field="asset_id"),
-    _table(DISTRIBUTION_LINES, Kind.DISTRIBUTION, "line_id", group_field="run_id", immutable=True, version_items=False),
+    _table(DISTRIBUTION_LINES, Kind.DISTRIBUTION, "line_id", group_field="run_id", **ONE_ITEM),
     _table(NOTICES, Kind.DISTRIBUTION, "notice_id", group_field="run_id"),
     _table(LIVE_RUNS, Kind.INTERNAL, "cash_flow_event_id", version_items=False, item_sk="guard"),
     _table(INSTALLMENTS, Kind.INTERNAL, "payment_id", version_items=False, item_sk="guard"),
-    _table(OUTBOX, Kind.INTERNAL, "event_id", immutable=True, version_items=False, item_sk="outbox"),
 )}
 
 READABLE = tuple(name for name, table in TABLES.items() if table.readable)
 WORKER_INPUTS = tuple(name for name, table in TABLES.items() if table.feeds_worker)
+PUBLISHED = tuple(name for name, table in TABLES.items() if table.published)
 
 
 def of_kind(kind: Kind) -> tuple[str, ...]:

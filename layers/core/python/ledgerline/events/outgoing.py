@@ -37,7 +37,7 @@ def event_id(tenant: str, table: str, row_id: str, version: int) -> str:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One event to publish: what the outbox item holds until it is published."""
+    """One event to publish: what its outgoing_events row holds (`store.outgoing`)."""
 
     tenant: str
     event_id: str
@@ -118,7 +118,9 @@ def put_events_entry(event: Outgoing, bus_name: str) -> dict[str, Any]:
 
 
 def log_record(event: Outgoing, published_at: str) -> dict[str, Any]:
-    """The `outgoing_events` row of a published event (immutable: always its version 1)."""
+    """The `outgoing_events` row of an event (immutable: always its version 1). `published_at` is
+    when the event was committed for publishing: the row's stream record takes it to the bus
+    moments later (`store.outgoing`)."""
     record = {
         "event_id": event.event_id,
         "name": event.name,

@@ -17,7 +17,7 @@ MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call
 
 def publish(events: list[Outgoing]) -> list[Outgoing]:
     """PutEvents for `events`; returns those EventBridge accepted (a refused entry is logged
-    and left out, so its outbox item stays and the stream delivers it again)."""
+    and left out; the caller fails its stream record, which Lambda delivers again)."""
     bus = get_settings().need("event_bus_name")
     accepted: list[Outgoing] = []
     for start in range(0, len(events), MAX_ENTRIES):

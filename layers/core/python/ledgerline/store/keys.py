@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ledgerline.domain.tables import TABLES
-from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, CURRENT_SK, LIST_BY_TABLE
+from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, CURRENT_SK, LIST_BY_TABLE, indexes_of
 
 
 def record_pk(tenant: str, table: str, record_id: str) -> str:
@@ -21,20 +21,24 @@ def current_key(tenant: str, table: str, record_id: str) -> dict[str, dict[str, 
 
 
 def item_key(tenant: str, table: str, item_id: str) -> dict[str, dict[str, str]]:
-    """The key of the item a registry table keeps per id: a current item, a guard, an outbox item."""
+    """The key of the item a registry table keeps per id: a current item or a guard."""
     return {"PK": {"S": record_pk(tenant, table, item_id)}, "SK": {"S": TABLES[table].item_sk}}
 
 
 def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at: str) -> dict[str, str]:
-    """GSI attributes of a current item: by table (always), by disbursement and by client (when linked).
+    """GSI attributes of a current item: only those of the indexes its table is listed on
+    (`schema.indexes_of`): by table (every readable table), by disbursement and by client (when
+    the table has that filter and the record is linked). An index copy costs a write and its
+    storage, so no item is on an index nothing lists it through.
 
     Every sort key orders by updated_at then id, so each index lists a table in update order.
     """
-    keys = {
-        LIST_BY_TABLE.partition_key: f"T#{tenant}#{table}",
-        LIST_BY_TABLE.sort_key: f"{updated_at}#{record_id}",
-    }
-    if record.get("disbursement_id"):
+    listed_on = indexes_of(table)
+    keys = {}
+    if LIST_BY_TABLE in listed_on:
+        keys[LIST_BY_TABLE.partition_key] = f"T#{tenant}#{table}"
+        keys[LIST_BY_TABLE.sort_key] = f"{updated_at}#{record_id}"
+    if BY_DISBURSEMENT in listed_on and record.get("disbursement_id"):
         keys[BY_DISBURSEMENT.partition_key] = f"T#{tenant}#D#{record['disbursement_id']}"
         keys[BY_DISBURSEMENT.sort_key] = f"{table}#{updated_at}#{record_id}"
     group_field = TABLES[table].group_field if table in TABLES else None
@@ -42,7 +46,7 @@ def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at
         # Grouped tables share the owner index with disbursements, under a prefix of their own.
         keys[BY_DISBURSEMENT.partition_key] = group_partition(tenant, table, record[group_field])
         keys[BY_DISBURSEMENT.sort_key] = f"{updated_at}#{record_id}"
-    if record.get("client_id"):
+    if BY_CLIENT in listed_on and record.get("client_id"):
         keys[BY_CLIENT.partition_key] = f"T#{tenant}#C#{record['client_id']}"
         keys[BY_CLIENT.sort_key] = f"{table}#{updated_at}#{record_id}"
     return keys

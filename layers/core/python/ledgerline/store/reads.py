@@ -54,6 +54,13 @@ def list_records(
 
     `group`: only the records of that group of a grouped table (an asset's holders, a run's lines).
     """
+    filters = {"disbursement_id": disbursement_id, "client_id": client_id}
+    own_id = filters.get(TABLES[table].id_field)
+    if own_id is not None:  # the filter names one record: read it by its key, no index
+        record = None if start_key else get_record(tenant, table, own_id)
+        wanted = record is not None and all(record.get(k) == v for k, v in filters.items() if v is not None) \
+            and (updated_since is None or record["updated_at"] >= updated_since)
+        return Page([record] if wanted else [], None)
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     if group is not None:
@@ -116,14 +123,26 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
         return None
     current = next((item for item in found if item["SK"] == "v0"), None)
     versions = [item for item in found if item["SK"] != "v0"]
-    if not versions and current and not TABLES[table].version_items:
-        # An ingested event is immutable: its single version lives in its current item.
-        changed_by = current.get("changed_by") or current["record"].get("key_id")
-        versions = [{**current, "previous_version": None, "changed_by": changed_by,
-                     "changes": sorted(k for k in current["record"] if k not in ("version", "created_at", "updated_at")),
-                     "deleted": False, "valid_from": current["record"]["created_at"],
-                     "system_from": current["record"]["created_at"]}]
+    if not versions and current:  # a record written once: its one item is its version 1
+        versions = [only_version(current)]
     return sorted(versions, key=lambda v: v["version"])
+
+
+def only_version(current: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 of a record whose current item is its only item (`records.once_item`).
+
+    What the version says is stored beside the record; an ingested event tells it in its record
+    (created_at, key_id, event_id)."""
+    record = current["record"]
+    return {
+        "version": 1, "previous_version": None, "record": record,
+        "valid_from": current.get("valid_from") or record["created_at"],
+        "system_from": current.get("system_from") or record["created_at"],
+        "changed_by": current.get("changed_by") or record.get("key_id"),
+        "event_id": current.get("event_id") or record.get("event_id"),
+        "changes": sorted(k for k in record if k not in ("version", "created_at", "updated_at")),
+        "deleted": bool(record.get("deleted")),
+    }
 
 
 def _readable(item: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,10 +1,16 @@
 """Records with immutable versions in the single table: load what a decision needs, commit it atomically.
 
-Per record: a current item (SK `v0`: the record, its version, index keys) and one immutable
-item per version (SK `v0000000001`...: the record as of that version, valid and system time,
-who changed it, which fields). One event = one `TransactWriteItems`: the versions, the
-current items under an optimistic lock, parent checks, counters, guards and the
-`ingested_events` row, so a crash or a retry can never apply an event twice or half.
+Two kinds of record, one writer each:
+- a versioned record (`record_items`): a current item (SK `v0`: the record, its version, index
+  keys) and one immutable item per version (SK `v0000000001`...: the record as of that
+  version, valid and system time, who changed it, which fields);
+- a record that never gets a second version (`once_item`; `immutable` tables of the registry
+  without `version_items`): one item, its current item, created once with
+  `attribute_not_exists`, holding what its one version says. The read API reads it back as
+  version 1 with a one-entry history (`store.reads.record_versions`).
+One event = one `TransactWriteItems`: the versions, the current items under an optimistic
+lock, parent checks, counters, guards and the `ingested_events` row, so a crash or a retry can
+never apply an event twice or half.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from botocore.exceptions import ClientError
 
 from ledgerline import aws
 from ledgerline.domain.category import Decision, RecordWrite, Ref
-from ledgerline.domain.tables import CLIENTS, INGESTED_EVENTS
+from ledgerline.domain.tables import CLIENTS, INGESTED_EVENTS, TABLES
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import (
     INDEX_ATTRIBUTES,
@@ -149,19 +155,10 @@ def commit(
     if decision.require_no_links:
         _require_no_links(items[1])  # items[0:2] are the target's version and current item
     ingested_index = len(items)
-    record = {**ingested, "version": 1, "created_at": now, "updated_at": now, "deleted": False}
-    items.append({"Put": {
-        "TableName": table,
-        "Item": {
-            **current_key(context.tenant, INGESTED_EVENTS, context.event_id),
-            **to_attributes({
-                "tenant": context.tenant, "table": INGESTED_EVENTS, "id": context.event_id,
-                "version": 1, "record": record, **ingested_meta,
-                **index_keys(context.tenant, INGESTED_EVENTS, context.event_id, {}, now),
-            }),
-        },
-        "ConditionExpression": "attribute_not_exists(PK)",
-    }})
+    # The row's one version is told by its record (created_at, key_id, event_id): no version
+    # attributes, which keeps it one write unit.
+    items.append(once_item(table, context.tenant, INGESTED_EVENTS, context.event_id,
+                           {**ingested, "deleted": False}, now, **ingested_meta))
     transact(items, already_done_index=ingested_index)
     return now
 
@@ -184,7 +181,48 @@ def transact(items: list[dict[str, Any]], already_done_index: int | None = None)
         raise
 
 
+def once_item(
+    table: str, tenant: str, record_table: str, record_id: str, record: dict[str, Any], now: str, **attributes: Any
+) -> dict[str, Any]:
+    """The Put of a record that is written once and never changes: its current item is its only
+    item and its version 1, created with `attribute_not_exists` (a second write of the same id
+    is refused, which makes redelivered writes no-ops). `attributes` are stored beside the
+    record: what its version says (valid_from, system_from, changed_by, event_id) or metadata."""
+    stored = {**record, "version": 1, "created_at": now, "updated_at": now}
+    return {"Put": {
+        "TableName": table,
+        "Item": {
+            **current_key(tenant, record_table, record_id),
+            **to_attributes({
+                "tenant": tenant, "table": record_table, "id": record_id, "version": 1, "record": stored,
+                **attributes, **index_keys(tenant, record_table, record_id, stored, now),
+            }),
+        },
+        "ConditionExpression": "attribute_not_exists(PK)",
+    }}
+
+
+def put_once(put: dict[str, Any]) -> bool:
+    """Write one `once_item` on its own (a conditional PutItem, no transaction); False when an
+    item with its key was there already (written before: a redelivery, a replay)."""
+    try:
+        aws.dynamodb().put_item(**put["Put"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
 def record_items(table: str, context: EventContext, write: RecordWrite, now: str) -> list[dict[str, Any]]:
+    """The items that write `write`: version + current item of a versioned record, or the one
+    item of a record of a table whose records never change (`version_items` False)."""
+    if not TABLES[write.table].version_items:
+        if write.previous_version:
+            raise ValueError(f"{write.table} records are written once: no version {write.previous_version + 1}")
+        return [once_item(table, context.tenant, write.table, write.id, write.record, now,
+                          valid_from=context.valid_from or now, system_from=now, changed_by=context.changed_by,
+                          event_id=context.event_id)]
     tenant, version = context.tenant, write.previous_version + 1
     previous_system = write.record.get("updated_at") if write.previous_version else None
     system_from = _after(now, previous_system)

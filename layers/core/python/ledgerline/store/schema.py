@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ledgerline.domain.tables import CURRENT_SK, OUTBOX, TABLES, WORKER_INPUTS, Filter
+from ledgerline.domain.tables import CURRENT_SK, PUBLISHED, TABLES, WORKER_INPUTS, Filter
 
 PK = "PK"
 SK = "SK"
@@ -34,29 +34,35 @@ INDEX_OF_FILTER = {Filter.DISBURSEMENT: BY_DISBURSEMENT, Filter.CLIENT: BY_CLIEN
 
 
 def indexes_of(table: str) -> tuple[Index, ...]:
-    """The indexes a readable table's current items are listed on."""
+    """The indexes a readable table's current items are listed on.
+
+    A filter on the table's own id field (`disbursement_id` on disbursements and statements,
+    `client_id` on clients) names one record, read by its key (`store.reads.list_records`): no
+    index copy is written for it."""
     entry = TABLES[table]
     if not entry.readable:
         return ()
-    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters))
+    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
 
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 
 # The stream worker's input: Lambda event-filter patterns (ORed), the one definition used by
 # the CDK event source mapping (FilterCriteria) and by the local stack's stream pump. Only
-# equality on the `dynamodb` key, which both evaluate the same way.
+# equality, which both evaluate the same way.
 #   - current items (v0) of the tables that feed the worker (`feeds_worker` in the registry):
-#     every change of a disbursement, payment or operation. Derived rows (statements, disbursement_status, ...) are v0 items of other
-#     tables and version items are not v0, so the worker's own writes never reach it here.
-#   - outbox items, INSERT only (a REMOVE has no NewImage): an outgoing event waiting to be
-#     published. They carry no derivation; the worker publishes them and deletes them.
-OUTBOX_SK = TABLES[OUTBOX].item_sk
+#     every change of a disbursement, payment or operation. Derived rows (statements,
+#     disbursement_status, ...) are v0 items of other tables and version items are not v0, so
+#     the worker's own writes never reach it here.
+#   - the INSERT of an outgoing_events row (`published` in the registry): the stream is the
+#     outbox. The row is written once, with what it announces; its INSERT record is delivered
+#     at least once, and the worker publishes the event from it.
 STREAM_BATCH_SIZE = 100  # records per worker invocation
 STREAM_RETRY_ATTEMPTS = 4  # redeliveries of a failing record before the on-failure destination
 STREAM_FILTERS: tuple[dict[str, Any], ...] = (
     {"dynamodb": {"Keys": {SK: {"S": [CURRENT_SK]}}, "NewImage": {"table": {"S": list(WORKER_INPUTS)}}}},
-    {"dynamodb": {"Keys": {SK: {"S": [OUTBOX_SK]}}, "NewImage": {SK: {"S": [OUTBOX_SK]}}}},
+    {"eventName": ["INSERT"],
+     "dynamodb": {"Keys": {SK: {"S": [CURRENT_SK]}}, "NewImage": {"table": {"S": list(PUBLISHED)}}}},
 )
 
 # Powertools' DynamoDBPersistenceLayer default attribute names.

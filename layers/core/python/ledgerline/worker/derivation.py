@@ -1,5 +1,6 @@
 """Derivation: the create-once rows of a change, and a disbursement's recomputed status and
-statement, each committed with its outbox items and published right after."""
+statement, each written with the outgoing_events rows of its events (which the stream
+publishes, `worker.publishing`)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,10 @@ from ledgerline.domain.derive.recompute import applies_as_of
 from ledgerline.domain.tables import DISBURSEMENT_STATUS, DISBURSEMENTS, PAYMENTS
 from ledgerline.events.outgoing import Outgoing, outgoing_for
 from ledgerline.observability import count, logger
-from ledgerline.store import derived
+from ledgerline.store import derived, outgoing
 from ledgerline.store.keys import system_time
-from ledgerline.store.records import STATED_EFFECTIVE_AT, AlreadyWritten, WriteConflict
+from ledgerline.store.records import STATED_EFFECTIVE_AT, WriteConflict, put_once
 from ledgerline.store.retry import RetryNow, retry_on_conflict
-from ledgerline.worker.outbox import publish_now
 
 
 class Unprocessable(Exception):
@@ -41,23 +41,23 @@ def derive(new_item: dict[str, Any], old_item: dict[str, Any] | None, today: dat
 
 
 def create_once(tenant: str, rows: list[Row], cause: Cause) -> bool:
-    """Write rows that exist once per cause, with their events' outbox items; False if they existed."""
+    """Write rows that exist once per cause, each followed by its event; False if all existed.
+
+    Each row and each event is one item, written by its own conditional put: nothing here must
+    change together, and a put refused because the item exists (a redelivered record, or one
+    that failed half-way) is simply done already, so a retry completes what is missing.
+    """
     now = system_time()
-    events = [outgoing_for(tenant, row, 1, cause) for row in rows]
-    items = [item for row in rows for item in derived.row_items(tenant, row, cause.event_id, cause.valid_from, None, now)]
-    items += [derived.outbox_put(event, now) for event in events]
-
-    def attempt() -> bool:
-        try:
-            derived.commit(items, already_done_index=1)  # the first row's current item
-        except AlreadyWritten:
-            logger.info("derived rows already written", extra={"cause": cause.as_record()})
-            return False
-        count("DerivedRows", len(rows))
-        publish_now(events)
-        return True
-
-    return retry_on_conflict(attempt, lambda: WriteConflict(f"gave up writing rows of {cause.as_record()}"))
+    written = 0
+    for row in rows:
+        [put] = derived.row_items(tenant, row, cause.event_id, cause.valid_from, None, now)
+        written += put_once(put)
+        outgoing.emit([outgoing_for(tenant, row, 1, cause)], now)
+    if written:
+        count("DerivedRows", written)
+    else:
+        logger.info("derived rows already written", extra={"cause": cause.as_record()})
+    return bool(written)
 
 
 def recompute_disbursement(
@@ -93,7 +93,7 @@ def recompute_disbursement(
             result.status_change = None
         if not result.rows:
             return result
-        items, events, status_items = _recompute_items(tenant, disbursement_id, result, stored, cause)
+        items, status_items = _recompute_items(tenant, disbursement_id, result, stored, cause)
         try:
             derived.commit(items)
         except WriteConflict as conflict:
@@ -105,7 +105,6 @@ def recompute_disbursement(
                 raise RetryNow() from conflict
             raise
         count("DerivedRows", len(result.rows))
-        publish_now(events)
         return result
 
     return retry_on_conflict(attempt, lambda: WriteConflict(f"gave up recomputing disbursement {disbursement_id}"))
@@ -113,9 +112,13 @@ def recompute_disbursement(
 
 def _recompute_items(
     tenant: str, disbursement_id: str, result: Recomputed, stored: dict[str, Any] | None, cause: Cause
-) -> tuple[list[dict[str, Any]], list[Outgoing], set[int]]:
-    """The transaction items, the events, and the positions of the status row's own items
-    (its version, its current item, its event's outbox item)."""
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """The transaction items and the positions of the status row's own items (its
+    one item and its event's outgoing_events row).
+
+    One transaction, because these must change together: the statement's version and current
+    item (its version is the lock), the status row decided against that statement, the events
+    announcing both, and the sweep's due entry that the statement decides."""
     now = system_time()
     items: list[dict[str, Any]] = []
     events: list[Outgoing] = []
@@ -125,15 +128,15 @@ def _recompute_items(
         items += derived.row_items(tenant, result.statement, cause.event_id, cause.valid_from, stored, now)
         events.append(outgoing_for(tenant, result.statement, version + 1, cause))
     if result.status_change is not None:
-        status_items = {len(items), len(items) + 1}
+        status_items = {len(items)}
         items += derived.row_items(tenant, result.status_change, cause.event_id, cause.valid_from, None, now)
         events.append(outgoing_for(tenant, result.status_change, 1, cause))
     for event in events:
         if event.subject["table"] == DISBURSEMENT_STATUS:
             status_items.add(len(items))
-        items.append(derived.outbox_put(event, now))
+        items.append(outgoing.event_put(event, now))
     items += derived.due_moves(result.sweep_before, result.sweep_after, tenant, disbursement_id)
-    return items, events, status_items
+    return items, status_items
 
 
 def _only_failed(codes: list[Any], indexes: set[int]) -> bool:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ledgerline.domain.tables import WORKER_INPUTS
+from ledgerline.domain.tables import PUBLISHED, WORKER_INPUTS
 from ledgerline.observability import logger
 from ledgerline.settings import get_settings
 from ledgerline.store import derived
 from ledgerline.store.records import from_attributes
-from ledgerline.store.schema import CURRENT_SK, OUTBOX_SK
+from ledgerline.store.schema import CURRENT_SK
 from ledgerline.worker.dead_letters import dead_letter
 from ledgerline.worker.derivation import derive
-from ledgerline.worker.outbox import publish_outbox
+from ledgerline.worker.publishing import publish_row
 
 
 def processing_date() -> date:
@@ -60,9 +60,10 @@ def handle(record: dict[str, Any], today: date) -> None:
     keys = from_attributes(stream.get("Keys") or {})
     new = from_attributes(stream.get("NewImage") or {})
     old = from_attributes(stream["OldImage"]) if stream.get("OldImage") else None
-    if keys.get("SK") == OUTBOX_SK and new:
-        publish_outbox(new)
-    elif keys.get("SK") == CURRENT_SK and new.get("table") in WORKER_INPUTS:
+    current = keys.get("SK") == CURRENT_SK
+    if current and new.get("table") in PUBLISHED and record.get("eventName") == "INSERT":
+        publish_row(new)
+    elif current and new.get("table") in WORKER_INPUTS:
         derive(new, old, today)
     else:  # the event source filter lets nothing else through; say so if it ever does
         logger.warning("stream record ignored", extra={"keys": keys, "event_name": record.get("eventName")})

@@ -15,8 +15,9 @@ WORKER = "worker"  # `changed_by` of every derived version
 def row_items(
     tenant: str, row: Row, event_id: str, valid_from: str, previous: dict[str, Any] | None, now: str
 ) -> list[dict[str, Any]]:
-    """Version + current item of a derived row: new (`previous` None, created once) or the next
-    version of `previous` (the stored record, whose version is the optimistic lock).
+    """The items of a derived row: new (`previous` None, created once) or the next version of
+    `previous` (the stored record, whose version is the optimistic lock). A statement version
+    is a version item + its current item; a row of a table whose rows never change is one item.
 
     The version is valid from the row's own `valid_from` when it has one, else `valid_from`.
     """
