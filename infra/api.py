@@ -272,7 +272,7 @@ class Api(Construct):
             if route.authorized:
                 options.update(authorizer=self.authorizer, authorization_type=apigw.AuthorizationType.CUSTOM,
                                api_key_required=True)
-            else:  # the API description and its rendered docs are public by contract
+            else:  # the API description, its docs and the ingest schemas are public by contract
                 options["authorization_type"] = apigw.AuthorizationType.NONE
             method = resource.add_method(route.method, integrations[route.function], **options)
             if not route.authorized:
@@ -357,8 +357,8 @@ class Api(Construct):
             nag.acknowledge(
                 method,
                 "AwsSolutions-APIG4",
-                "GET /openapi.json and GET /docs are public by contract: they describe the API and "
-                "return no tenant data.",
+                "GET /openapi.json, GET /docs and GET /schemas/ingest/{file} are public by contract: "
+                "they describe the API and return no tenant data.",
             )
         cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

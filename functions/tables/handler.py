@@ -15,8 +15,8 @@ app = build_resolver()
 app.include_router(read_routes.router)
 
 
-# The API description (ledgerline.api.openapi) is built on the first GET /openapi.json or
-# /docs, not at cold start: its OpenAPI models and Swagger UI cost more to import than the read
+# The API description (ledgerline.api.openapi) and the ingest schemas are built on the first
+# GET /openapi.json, /docs or /schemas/..., not at cold start: its OpenAPI models and Swagger UI cost more to import than the read
 # API itself, and almost no request needs them.
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_json():
@@ -30,6 +30,13 @@ def swagger_ui():
     from ledgerline.api import openapi
 
     return openapi.swagger_ui()
+
+
+@app.get("/schemas/ingest/<category>.json", include_in_schema=False)
+def ingest_schema(category: str):
+    from ledgerline.api import openapi
+
+    return openapi.ingest_schema(category)
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -18,7 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reader-0001",
-        "maker": "key-maker-0001", "checker": "key-checker-0001"}
+        "maker": "key-maker-0001", "checker": "key-checker-0001",
+        "fuzz": "key-fuzz-0001"}  # a tenant of its own for the schemathesis run
 
 
 def _free_port() -> int:
@@ -35,7 +36,8 @@ def stack() -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "LEDGERLINE_", "POWERTOOLS_"))}
     env.update(PORT=str(port), PYTHONUNBUFFERED="1",
                LEDGERLINE_API_KEYS=f"acme:{KEYS['acme']},other:{KEYS['other']},reader:{KEYS['reader']}:read,"
-                                   f"acme:{KEYS['maker']}:read+distribute,acme:{KEYS['checker']}:read+approve")
+                                   f"acme:{KEYS['maker']}:read+distribute,acme:{KEYS['checker']}:read+approve,"
+                                  f"fuzz:{KEYS['fuzz']}")
     process = subprocess.Popen([sys.executable, "-m", "local"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output = []

@@ -386,3 +386,19 @@ def test_two_payments_racing_for_one_installment_number_cannot_both_commit(call_
     context = records.EventContext("t1", "ev_race", "key_test", None)
     with pytest.raises(records.WriteConflict):
         records.commit(context, stale, target, {"event_id": "ev_race"}, {})
+
+
+def test_the_ingest_examples_are_valid_events_in_a_working_order(call_ingest):
+    """Each example validates against the document's schema, and sent in order to an empty tenant each is stored."""
+    from jsonschema import Draft202012Validator
+
+    from ledgerline.api.openapi import document
+
+    spec = document()
+    body = spec["paths"]["/ingest"]["post"]["requestBody"]["content"]["application/json"]
+    schema = {**body["schema"], "components": spec["components"]}
+    for name, example in body["examples"].items():
+        errors = list(Draft202012Validator(schema).iter_errors(example["value"]))
+        assert not errors, (name, [e.message for e in errors])
+        status, _, answer = call_ingest(example["value"])
+        assert status == 200 and answer["status"] == "Success", (name, answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -224,6 +225,26 @@ def test_the_api_documents_itself_without_a_key(tables):
     page = handler(api_event("GET", "/docs", tenant=None), FakeLambdaContext())
     assert page["statusCode"] == 200 and headers_of(page)["Content-Type"] == "text/html"
     assert "SwaggerUIBundle" in page["body"] and "cdn." not in page["body"]  # offline: assets inline
+
+
+def test_each_category_publishes_its_payload_schema_without_a_key(tables):
+    from functions.tables.handler import handler
+    from ledgerline.api.ingest_schemas import category_schema
+    from tests.builders import FakeLambdaContext, api_event
+    from tests.conftest import headers_of
+
+    for category in ("client", "disbursement", "payment", "operation"):
+        event = api_event("GET", f"/schemas/ingest/{category}.json", tenant=None, resource="/schemas/ingest/{file}",
+                          path_parameters={"file": f"{category}.json"})
+        response = handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 200 and headers_of(response)["Content-Type"] == "application/json"
+        assert json.loads(response["body"]) == category_schema(category)
+
+    for name in ("loan.json", "client", "client.yaml"):
+        event = api_event("GET", f"/schemas/ingest/{name}", tenant=None, resource="/schemas/ingest/{file}",
+                          path_parameters={"file": name})
+        response = handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 404 and headers_of(response)["Content-Type"] == "application/problem+json"
 
 
 def test_an_item_that_cannot_be_read_back_is_left_out_and_every_read_still_answers(call_ingest, call_tables, tables):

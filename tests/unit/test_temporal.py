@@ -92,3 +92,10 @@ def test_a_date_only_upper_bound_includes_the_whole_day():
     # As known at a date: everything stored by the end of that day.
     assert as_of(ALL, "2024-12-31", "2024-03-01")["version"] == 2
     assert as_of(ALL, "2024-12-31", "2024-02-29")["version"] == 1
+
+
+def test_an_upper_bound_on_the_last_day_of_the_calendar_includes_everything():
+    # 9999-12-31 + 1 day is past what a datetime holds: the bound must not fail (it answered 500).
+    assert [c["version"] for c in changes(ALL, None, "9999-12-31")] == [1, 2, 3]
+    assert [c["version"] for c in changes(ALL, None, "9999-12-31T23:59:59.999999Z")] == [1, 2, 3]
+    assert as_of(ALL, "2024-12-31", "9999-12-31") == as_of(ALL, "2024-12-31", "2100-01-01")

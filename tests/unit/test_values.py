@@ -106,6 +106,13 @@ def test_given_a_date_or_timestamp_when_parsed_then_it_is_normalised_to_utc(give
     assert parse_when(given_text) == (normalised, offset_missing)
 
 
+def test_given_a_timestamp_before_year_1000_when_parsed_then_its_year_keeps_four_digits():
+    normalised, _ = parse_when("0800-02-29T10:07:28.8495Z")
+    assert normalised == "0800-02-29T10:07:28.849500Z"
+    assert instant(normalised) == datetime(800, 2, 29, 10, 7, 28, 849500, tzinfo=UTC)
+    assert parse_when("0099-01-01T00:30:00+01:00")[0] == "0098-12-31T23:30:00Z"
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -124,6 +131,9 @@ def test_given_a_date_or_timestamp_when_parsed_then_it_is_normalised_to_utc(give
         pytest.param("20/10/2024", id="european"),
         pytest.param("2024-10-20T12:34:56.1234567Z", id="seven-fraction-digits"),
         pytest.param("2024-10-20T12:34:56+25:00", id="offset-25h"),
+        pytest.param("2024-10-20T12:34:56+05:99", id="offset-minute-99"),
+        pytest.param("2024-10-20T12:34:56+05:60", id="offset-minute-60"),
+        pytest.param("\uff12\uff10\uff12\uff14-10-20", id="full-width-digits"),
         pytest.param("2024-10-20Z", id="date-with-zone"),
         pytest.param("9999-12-31T23:00:00-02:00", id="utc-in-year-10000"),
         pytest.param("0001-01-01T00:30:00+01:00", id="utc-in-year-0"),

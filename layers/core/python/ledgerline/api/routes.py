@@ -99,6 +99,8 @@ ROUTES = (
     *DISTRIBUTION_ROUTES,
     Route("GET", "/openapi.json", "tables"),
     Route("GET", "/docs", "tables"),
+    # API Gateway path parameters are whole segments: `{file}` is `<category>.json`.
+    Route("GET", "/schemas/ingest/{file}", "tables"),
 )
 
 

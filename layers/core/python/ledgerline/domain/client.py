@@ -11,6 +11,12 @@ from ledgerline.domain.values import Country, Currency, DateValue, Email, Id, In
 
 
 class ClientPayload(Payload):
+    """A borrower or buyer, individual or company.
+
+    Checked by the API against stored data: a client with disbursements that are not deleted cannot
+    be deleted, nor change its currency.
+    """
+
     client_id: Id | None = None
     step: Literal["create", "update", "delete"] | None = None
     name: text(200) | None = None

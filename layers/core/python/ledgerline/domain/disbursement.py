@@ -21,6 +21,7 @@ from ledgerline.domain.values import (
     Text,
     dynamo_number,
     instant,
+    json_schema,
     strip_zeros,
     text,
 )
@@ -44,12 +45,29 @@ def _share(value: Any) -> Decimal:
     return share
 
 
+Share = Annotated[Decimal, PlainValidator(_share), json_schema("Share", {
+    "type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "the client's share, in (0, 1]",
+})]
+
+
 class PurchaseClient(Payload):
+    """One client of a purchase; client ids are unique within a purchase."""
+
     client_id: Id
-    share: Annotated[Decimal, PlainValidator(_share)] | None = None
+    share: Share | None = None
 
 
 class DisbursementPayload(Payload):
+    """A loan (`kind: loan`) or a purchase / goods financing (`kind: purchase`).
+
+    Rules across fields and stored data, checked by the API: a loan needs client_id or a non-empty
+    client_ids; maturity_date after disbursement_date, estimated_delivery_date after
+    operation_date; purchase client ids unique and shares summing to at most 1; client_id of a
+    purchase one of its purchase_clients; kind and currency never change; every linked client
+    exists and shares the currency when it has one; an update that moves maturity_date or
+    lowers total_expected_margin or disbursement_amount carries change_date and change_reason.
+    """
+
     disbursement_id: Id | None = None
     step: Literal["create", "update", "delete"] | None = None
     kind: Literal["loan", "purchase"] | None = None

@@ -13,6 +13,12 @@ ASSET_FIELDS = ("asset_type", "asset_status", "asset_value")
 
 
 class OperationPayload(Payload):
+    """Revenue, cost, or asset data, optionally tied to a disbursement.
+
+    Without `step` it is created or updated by id. Checked by the API: asset_id is required with any
+    other asset field; a linked disbursement exists and has the same currency.
+    """
+
     operation_id: Id | None = None
     step: Literal["create", "update", "delete"] | None = None
     operation_type: Literal["revenue", "cost"] | None = None

@@ -17,6 +17,15 @@ ALWAYS_REQUIRED = ("disbursement_id", "status", "due_date")
 
 
 class PaymentPayload(Payload):
+    """An expected installment, a receipt or a cancellation.
+
+    Without `step` it is created or updated by id; disbursement_id, status and due_date are sent on
+    every event but a delete. Checked by the API: principal_amount + interest_amount at most amount;
+    the disbursement exists with the same currency; client_id one of its clients (required for a
+    purchase); installment_number unique among its payments that are not canceled; status moves
+    expected -> expected | paid | canceled, paid -> paid | canceled.
+    """
+
     payment_id: Id | None = None
     step: Literal["create", "update", "delete"] | None = None
     disbursement_id: Id | None = None

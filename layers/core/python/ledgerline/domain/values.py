@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
@@ -21,12 +21,26 @@ MONEY_PLACES = 4
 MAX_TEXT = 1000
 INFO_MAX_BYTES = 16 * 1024
 INFO_MAX_DEPTH = 5
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?")
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_OFFSET = r"Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]"
+_TIMESTAMP = re.compile(rf"[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]{{1,6}})?({_OFFSET})?")
 # DynamoDB numbers: 38 significant digits, magnitude within 1e-130 .. 1e126.
 _DYNAMO_DIGITS = 38
 _CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+# JSON Schema of each type, by name: the published ingest schemas and the OpenAPI document
+# refer to them as shared definitions. Patterns are anchored, in the syntax common to
+# ECMA-262 and Python.
+NAMED_SCHEMAS: dict[str, dict[str, Any]] = {}
+NO_NUL = "^[^\\u0000]*$"
+
+
+def json_schema(name: str, schema: dict[str, Any]) -> WithJsonSchema:
+    """Annotate a type with its JSON Schema (the validators are plain functions pydantic cannot describe)."""
+    NAMED_SCHEMAS[name] = schema
+    return WithJsonSchema(schema)
 
 
 def _fail(code: str, message: str) -> PydanticCustomError:
@@ -49,7 +63,10 @@ def parse_id(value: Any) -> str:
     return text
 
 
-Id = Annotated[str, PlainValidator(parse_id)]
+Id = Annotated[str, PlainValidator(parse_id), json_schema("Id", {
+    "type": "string", "minLength": 1, "maxLength": 128, "pattern": f"^{ID_PATTERN.pattern}$",
+    "description": "1-128 characters of A-Z a-z 0-9 . _ : - starting with a letter or digit",
+})]
 
 
 # dates ------------------------------------------------------------------------------------
@@ -79,7 +96,8 @@ def parse_when(text: str) -> tuple[str, bool]:
 def format_timestamp(moment: datetime) -> str:
     utc = moment.astimezone(UTC)
     fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    # isoformat, not strftime: strftime writes year 800 as "800", which no reader parses back.
+    return utc.replace(tzinfo=None, microsecond=0).isoformat() + fraction + "Z"
 
 
 def instant(normalised: str) -> datetime:
@@ -92,9 +110,11 @@ def instant(normalised: str) -> datetime:
 def end_of(normalised: str) -> datetime:
     """The first moment after an inclusive upper bound: a date-only bound includes its whole
     day (`2024-06-30` ends at 2024-07-01T00:00:00Z); a timestamp ends just after itself."""
-    if len(normalised) == 10:
-        return instant(normalised) + timedelta(days=1)
-    return instant(normalised) + timedelta(microseconds=1)
+    step = timedelta(days=1) if len(normalised) == 10 else timedelta(microseconds=1)
+    try:
+        return instant(normalised) + step
+    except OverflowError:  # a bound on 9999-12-31: the end of time, nothing is stored after it
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _parse_date_field(value: Any, info: ValidationInfo) -> str:
@@ -112,7 +132,20 @@ def _parse_date_field(value: Any, info: ValidationInfo) -> str:
     return normalised
 
 
-DateValue = Annotated[str, PlainValidator(_parse_date_field)]
+# Exactly the texts parse_when accepts: real calendar dates (years 0001-9999, leap days
+# included), times 00:00:00-23:59:59 with up to 6 fraction digits, an optional offset.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_MONTH_DAY = ("(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+              "|02-(?:0[1-9]|1[0-9]|2[0-8]))")
+_LEAP_DAY = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29"
+_TIME = rf"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?(?:{_OFFSET})?"
+DATE_OR_TIMESTAMP_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})(?:{_TIME})?$"
+
+DateValue = Annotated[str, PlainValidator(_parse_date_field), json_schema("Date", {
+    "type": "string", "pattern": DATE_OR_TIMESTAMP_PATTERN, "examples": ["2024-11-20", "2024-10-20T12:34:56Z"],
+    "description": "ISO 8601 date (2024-11-20) or timestamp (2024-10-20T12:34:56Z, any offset; without one it is "
+                   "read as UTC with a warning). A timestamp whose UTC date falls outside years 1-9999 is refused.",
+})]
 
 
 # money ------------------------------------------------------------------------------------
@@ -157,8 +190,15 @@ def _positive(amount: Decimal) -> Decimal:
     return amount
 
 
-Money = Annotated[Decimal, PlainValidator(parse_money)]
-PositiveMoney = Annotated[Decimal, PlainValidator(parse_money), AfterValidator(_positive)]
+_MONEY_RULES = ("kept exactly; at most 4 significant decimal places (trailing zeros do not count); exponent "
+                "notation accepted; read back as a plain number")
+Money = Annotated[Decimal, PlainValidator(parse_money), json_schema("Money", {
+    "type": "number", "minimum": 0, "maximum": int(MONEY_MAX), "description": f"an amount, 0 to 10^12, {_MONEY_RULES}",
+})]
+PositiveMoney = Annotated[Decimal, PlainValidator(parse_money), AfterValidator(_positive), json_schema("PositiveMoney", {
+    "type": "number", "exclusiveMinimum": 0, "maximum": int(MONEY_MAX),
+    "description": f"an amount above 0, at most 10^12, {_MONEY_RULES}",
+})]
 
 
 # codes ------------------------------------------------------------------------------------
@@ -193,12 +233,34 @@ def _email(value: Any) -> str:
     return text
 
 
-Currency = Annotated[str, PlainValidator(_currency)]
-Country = Annotated[str, PlainValidator(_country)]
-Email = Annotated[str, PlainValidator(_email)]
+Currency = Annotated[str, PlainValidator(_currency), json_schema("Currency", {
+    "type": "string", "enum": sorted(_CURRENCIES), "description": "ISO 4217 alphabetic code",
+})]
+Country = Annotated[str, PlainValidator(_country), json_schema("Country", {
+    "type": "string", "enum": sorted(_COUNTRIES), "description": "ISO 3166-1 alpha-2 code",
+})]
+Email = Annotated[str, PlainValidator(_email), json_schema("Email", {
+    "type": "string", "format": "email", "maxLength": 254, "pattern": NO_NUL,
+    "description": "an email address such as name@example.com (its domain is not looked up)",
+})]
 
 
 # text -------------------------------------------------------------------------------------
+
+
+# Every character str.strip() removes, spelled out: `\s` means different sets in Python and ECMA-262.
+def _character_class(codes: list[int]) -> str:
+    """`codes` as the inside of a regex character class, consecutive runs as ranges."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"\\u{a:04x}" + (f"-\\u{b:04x}" if b > a else "") for a, b in runs)
+
+
+_SPACES = _character_class([code for code in range(0x3001) if chr(code).isspace()])
 
 
 def text(max_length: int = MAX_TEXT) -> Any:
@@ -212,19 +274,27 @@ def text(max_length: int = MAX_TEXT) -> Any:
             raise _fail("too-long", f"must be at most {max_length} characters")
         return value
 
-    return Annotated[str, PlainValidator(check)]
+    return Annotated[str, PlainValidator(check), json_schema("Text" if max_length == MAX_TEXT else f"Text{max_length}", {
+        "type": "string", "minLength": 1, "maxLength": max_length,
+        "pattern": f"^[^\\u0000]*[^\\u0000{_SPACES}][^\\u0000]*$",
+        "description": f"text of 1-{max_length} characters, not only whitespace",
+    })]
 
 
 Text = text()
 
 
-def _reject_bool(value: Any) -> Any:
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 2.0 is the integer 2 (as JSON Schema's `integer` says); true is not."""
     if isinstance(value, bool):
         raise _fail("invalid-type", "must be an integer")
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
     return value
 
 
-PositiveInt = Annotated[int, BeforeValidator(_reject_bool), Field(strict=True, ge=1, le=10_000)]
+PositiveInt = Annotated[int, BeforeValidator(_whole_number), Field(strict=True, ge=1, le=10_000), json_schema(
+    "PositiveInt", {"type": "integer", "minimum": 1, "maximum": 10_000, "description": "a whole number, 1 to 10000"})]
 
 
 # info -------------------------------------------------------------------------------------
@@ -269,4 +339,25 @@ def _info(value: Any) -> dict[str, Any]:
     return value
 
 
-Info = Annotated[dict[str, Any], PlainValidator(_info)]
+def _info_schema(depth: int) -> dict[str, Any]:
+    """`info` and its members, one definition per nesting level so the depth limit is part of the schema."""
+    names = {"propertyNames": {"minLength": 1, "pattern": NO_NUL}}
+    if depth == 1:
+        schema = {"type": "object", **names, "additionalProperties": _info_schema(2),
+                  "description": f"a free JSON object, at most {INFO_MAX_BYTES // 1024} KiB serialised and nested "
+                                 f"at most {INFO_MAX_DEPTH} levels deep; member names non-empty; numbers finite "
+                                 "with at most 38 digits"}
+        NAMED_SCHEMAS["Info"] = schema
+        return schema
+    scalars = ["string", "number", "boolean", "null"]
+    if depth > INFO_MAX_DEPTH:
+        schema = {"type": scalars, "pattern": NO_NUL}
+    else:
+        inner = _info_schema(depth + 1)
+        schema = {"type": [*scalars, "array", "object"], "pattern": NO_NUL, "items": inner, **names,
+                  "additionalProperties": inner}
+    NAMED_SCHEMAS[f"InfoValue{depth}"] = schema
+    return schema
+
+
+Info = Annotated[dict[str, Any], PlainValidator(_info), WithJsonSchema(_info_schema(1))]
