@@ -48,7 +48,7 @@ bench: $(STAMP)
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
 	$(PY) -m bench.cold_start
-	$(PY) -m bench.distributions
+	$(PY) -m bench.distributions 100 1000
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
