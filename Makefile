@@ -23,9 +23,10 @@ run: $(STAMP)
 sweep: $(STAMP)
 	PORT=$(PORT) $(PY) -m local.stream_pump sweep $(if $(DATE),--date $(DATE))
 
-## demo: a realistic demo book loaded into the running local stack (KEY=the key make run printed)
+## demo: a realistic demo book, then the distributions demo (asset, holders, cash-flow event), loaded into the running local stack (KEY=the ingest+read+distribute key make run printed)
 demo: $(STAMP)
 	PORT=$(PORT) KEY=$(KEY) PYTHONPATH=layers/core/python $(PY) -m local.demo
+	PORT=$(PORT) KEY=$(KEY) $(PY) -m tools.demo
 
 ## docs: regenerate the payload pages' field summaries and the validator page's examples
 docs: $(STAMP)
@@ -60,6 +61,7 @@ bench: $(STAMP)
 	$(PY) -m bench.worker
 	$(PY) -m bench.reports
 	$(PY) -m bench.cold_start
+	$(PY) -m bench.distributions 100 1000
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis

@@ -20,6 +20,7 @@ and operators configure a deployment without editing files. Nothing here talks t
 | alarm e-mail | `alarm_email` | `LEDGERLINE_ALARM_EMAIL` | none |
 | WAF web ACL on the API stage | `waf` | `LEDGERLINE_WAF` | on for `prod`, off otherwise |
 | WAF requests per client IP per 5 minutes | `waf_ip_limit` | `LEDGERLINE_WAF_IP_LIMIT` | 2 x `rate_limit` x 300 |
+| `POST /api/demo/seed` answers (never on `prod`) | `demo_seed` | `LEDGERLINE_DEPLOY_DEMO_SEED` | off |
 
 The production stage (`prod`) refuses to synthesize without an explicit account, region and
 alarm e-mail (context or `LEDGERLINE_*` variables; the CLI's `CDK_DEFAULT_*` do not count, so
@@ -100,6 +101,7 @@ class DeployConfig:
     alarm_email: str | None = None
     waf: bool | None = None  # None: on for the production stage only
     waf_ip_limit: int | None = None  # None: twice one key's steady rate over the window
+    demo_seed: bool = False  # POST /api/demo/seed (docs/distributions.md); never on a production stage
 
     def __post_init__(self) -> None:
         if not _STAGE_PATTERN.match(self.stage):
@@ -131,6 +133,8 @@ class DeployConfig:
                 f"waf_ip_limit must be between rate_limit x {WAF_WINDOW_SECONDS} s "
                 f"({self.rate_limit * WAF_WINDOW_SECONDS}) and 2000000000, got {self.web_acl_ip_limit}"
             )
+        if self.is_production and self.demo_seed:
+            raise ConfigError("demo_seed cannot be on for the production stage")
         if self.is_production:
             missing = [(variable, key) for name, (variable, key) in _PRODUCTION_REQUIRED.items()
                        if not getattr(self, name)]
@@ -187,6 +191,7 @@ _SOURCES: dict[str, tuple[str, tuple[str, ...], Callable[[Any], Any]]] = {
     "alarm_email": ("alarm_email", ("LEDGERLINE_ALARM_EMAIL",), str),
     "waf": ("waf", ("LEDGERLINE_WAF",), lambda v: _boolean(v)),
     "waf_ip_limit": ("waf_ip_limit", ("LEDGERLINE_WAF_IP_LIMIT",), int),
+    "demo_seed": ("demo_seed", ("LEDGERLINE_DEPLOY_DEMO_SEED",), lambda v: _boolean(v)),
 }
 
 

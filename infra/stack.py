@@ -34,6 +34,8 @@ INGEST_RECORDS_WRITE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+# Distributions write the same kinds of items, and delete a refused run's lines in batches.
+DISTRIBUTIONS_RECORDS_WRITE_ACTIONS = (*INGEST_RECORDS_WRITE_ACTIONS, "dynamodb:BatchWriteItem")
 # Powertools' DynamoDBPersistenceLayer: read, claim, complete, and delete on failure.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # The authorizer reads one item: K#{sha256(key)} / key.
@@ -132,7 +134,28 @@ class LedgerlineStack(Stack):
         )
         storage.cursor_secret.grant_read(tables.role)
 
-        for fn in (ingest, tables):
+        distributions = function(
+            "distributions",
+            "Ledgerline: distributions (asset register, runs, payment files, notices)",
+            environment={
+                env.TABLE: records.table_name,
+                env.IDEMPOTENCY_TABLE: idempotency.table_name,
+                env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
+                env.DEMO_SEED: "true" if config.demo_seed else "false",
+            },
+            # A 10,000-holder run allocates and writes 10,000 lines (docs/performance.md).
+            memory_size=1024,
+            # Under the gateway's 29 s, with room for a 10,000-holder run's line writes.
+            timeout=Duration.seconds(28),
+        )
+        records.grant(distributions.role, *RECORDS_READ_ACTIONS)
+        distributions.role.add_to_policy(
+            iam.PolicyStatement(actions=list(DISTRIBUTIONS_RECORDS_WRITE_ACTIONS), resources=[records.table_arn])
+        )
+        idempotency.grant(distributions.role, *IDEMPOTENCY_ACTIONS)
+        storage.cursor_secret.grant_read(distributions.role)
+
+        for fn in (ingest, tables, distributions):
             nag.acknowledge(
                 fn.role,
                 f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(records.node.default_child)}.Arn>/index/*]",
@@ -146,7 +169,8 @@ class LedgerlineStack(Stack):
             "Api",
             config=config,
             authorizer_function=authorizer.function,
-            route_functions={"ingest": ingest.function, "tables": tables.function},
+            route_functions={"ingest": ingest.function, "tables": tables.function,
+                             "distributions": distributions.function},
         )
         # A web ACL in front of the stage (prod by default): infra/waf.py.
         self.firewall = ApiFirewall(self, "Firewall", config=config, stage=api.stage) if config.web_acl else None
@@ -159,7 +183,7 @@ class LedgerlineStack(Stack):
             rest_api=api.rest_api,
             tables={"records": records, "idempotency": idempotency},
         )
-        for fn in (authorizer, ingest, tables):
+        for fn in (authorizer, ingest, tables, distributions):
             monitoring.watch_function(fn.name, fn.function)
 
         # -- worker ----------------------------------------------------------------------
@@ -186,7 +210,7 @@ class LedgerlineStack(Stack):
 
         self.storage, self.layers, self.api, self.monitoring = storage, layers, api, monitoring
         self.worker = worker
-        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables, worker.function)}
+        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables, distributions, worker.function)}
 
         # -- outputs (the admin CLI and docs/operations.md use these) -------------------------
         for name, value, description in (

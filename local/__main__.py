@@ -2,7 +2,9 @@
 
 moto in server mode holds the tables; the front on 127.0.0.1:$PORT runs the real authorizer
 and handlers. API keys come from LEDGERLINE_API_KEYS="tenant:key[:scope+scope],..." (scopes
-ingest, read; both when omitted), else one demo tenant gets a fresh key, printed below.
+ingest, read, distribute, approve; ingest and read when omitted), else a demo tenant gets two
+fresh keys, printed below: ingest+read+distribute, and read+approve (maker-checker). POST
+/api/demo/seed is enabled (`make demo`).
 """
 
 from __future__ import annotations
@@ -34,15 +36,15 @@ def free_port() -> int:
 def parse_api_keys(spec: str) -> list[tuple[str, str, list[str]]]:
     """"tenant:key[:scope+scope],..." -> [(tenant, key, scopes)]."""
     from ledgerline.domain.values import ID_PATTERN
-    from ledgerline.store.apikeys import SCOPES
+    from ledgerline.store.apikeys import DEFAULT_SCOPES, SCOPES
 
     entries = []
     for part in filter(None, (p.strip() for p in spec.split(","))):
         tenant, _, rest = part.partition(":")
         key, _, scopes = rest.partition(":")
-        wanted = scopes.split("+") if scopes else list(SCOPES)
+        wanted = scopes.split("+") if scopes else list(DEFAULT_SCOPES)
         if not ID_PATTERN.fullmatch(tenant) or not key or set(wanted) - set(SCOPES):
-            raise SystemExit(f"LEDGERLINE_API_KEYS: cannot read {part!r} (tenant:key[:ingest+read])")
+            raise SystemExit(f"LEDGERLINE_API_KEYS: cannot read {part!r} (tenant:key[:ingest+read+distribute+approve])")
         entries.append((tenant, key, wanted))
     return entries
 
@@ -57,6 +59,7 @@ def main() -> None:
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         env.CURSOR_SECRET: os.environ.get(env.CURSOR_SECRET) or secrets.token_urlsafe(32),
+        env.DEMO_SEED: "true",  # POST /api/demo/seed answers here (make demo)
         env.TABLE: LOCAL_RECORDS_TABLE, env.IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
     })
     os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -81,7 +84,9 @@ def main() -> None:
     create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
 
     spec = os.environ.get("LEDGERLINE_API_KEYS")
-    keys = parse_api_keys(spec) if spec else [("demo", None, ["ingest", "read"])]
+    # Without LEDGERLINE_API_KEYS: a demo maker key and, for maker-checker, a demo approver key.
+    keys = parse_api_keys(spec) if spec else [("demo", None, ["ingest", "read", "distribute"]),
+                                              ("demo", None, ["read", "approve"])]
     created = [create_key(tenant, scopes, clear_key=key) for tenant, key, scopes in keys]
 
     from local.stream_pump import start_local, stop_local

@@ -67,9 +67,10 @@ def headers_of(response: dict[str, Any]) -> dict[str, str]:
 
 
 def _reset_idempotency_store() -> None:
-    from ledgerline.api import ingest_routes
+    from ledgerline.api import distribution_routes, ingest_routes
 
     ingest_routes._idempotent_ingest.cache_clear()
+    distribution_routes._idempotent.cache_clear()
 
 
 @pytest.fixture
@@ -99,6 +100,28 @@ def call_tables(tables: Any):
     def call(path: str, *, tenant: str = "t1", scopes: str = "ingest read", query: dict[str, str] | None = None):
         response = handler(api_event("GET", path, tenant=tenant, scopes=scopes, query=query), FakeLambdaContext())
         return response["statusCode"], headers_of(response), loads(response["body"])
+
+    return call
+
+
+@pytest.fixture
+def call_distributions(tables: Any):
+    """A distribution route through the real handler: returns (status, headers, body); the body is
+    parsed JSON, or the text of a CSV answer."""
+    from functions.distributions.handler import handler
+    from ledgerline.domain.jsonio import loads
+    from tests.builders import FakeLambdaContext, api_event
+
+    def call(method: str, path: str, body: Any = None, *, tenant: str = "t1", key_id: str = "key_maker",
+             scopes: str = "read distribute", headers: dict[str, str] | None = None,
+             query: dict[str, str] | None = None):
+        event = api_event(method, path, body=body, headers=headers, tenant=tenant, key_id=key_id, scopes=scopes,
+                          query=query)
+        response = handler(event, FakeLambdaContext())
+        found = headers_of(response)
+        text = response["body"]
+        parsed = text if found.get("Content-Type", "").startswith("text/csv") else loads(text) if text else None
+        return response["statusCode"], found, parsed
 
     return call
 

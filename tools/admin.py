@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.admin", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", parents=[common], help="create a key (the clear key is shown once)")
-    create.add_argument("--scopes", type=scope_list, default=apikeys.SCOPES, help="comma-separated: ingest,read")
+    create.add_argument("--scopes", type=scope_list, default=apikeys.DEFAULT_SCOPES,
+                        help="comma-separated subset of ingest,read,distribute,approve (default ingest,read)")
     create.add_argument("--description", default=None, help="free text stored with the key, e.g. who holds it")
     commands.add_parser("list", parents=[common], help="list a tenant's keys (never their values)")
     revoke = commands.add_parser("revoke", parents=[common], help="revoke a key, effective immediately")

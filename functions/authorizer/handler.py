@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api.routes import allowed_routes
+from ledgerline.api.routes import allowed_routes, shadowed_routes
 from ledgerline.observability import logger
 from ledgerline.store.apikeys import ApiKey, find_key
 
@@ -50,6 +50,8 @@ def policy_for(api_key: ApiKey, arn: APIGatewayRouteArn) -> dict[str, Any]:
     allowed = allowed_routes(api_key.scopes)
     for route in allowed:
         policy.allow_route(http_method=route.method, resource=route.policy_resource)
+    for route in shadowed_routes(api_key.scopes):
+        policy.deny_route(http_method=route.method, resource=route.policy_resource)
     if not allowed:
         policy.deny_all_routes()
     return policy.asdict()

@@ -22,9 +22,11 @@ KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reade
         "fuzz": "key-fuzz-0001",  # a tenant of its own for the schemathesis run
         # tenants of their own for the documented examples and the validator page
         "docs": "key-docs-0001", "guide": "key-guide-0001", "browser": "key-browser-0001", "demo": "key-demo-0001",
-        "ingester": "key-ingester-0001"}  # a second key of acme's, ingest scope only
+        "ingester": "key-ingester-0001",  # a second key of acme's, ingest scope only
+        "maker": "key-maker-0001", "checker": "key-checker-0001"}  # acme's distribution keys
 # Keys whose tenant or scopes differ from the default (tenant = the name, ingest + read).
-TENANT_SCOPES = {"reader": ("reader", ":read"), "ingester": ("acme", ":ingest")}
+TENANT_SCOPES = {"reader": ("reader", ":read"), "ingester": ("acme", ":ingest"),
+                 "maker": ("acme", ":read+distribute"), "checker": ("acme", ":read+approve")}
 
 
 def _free_port() -> int:
@@ -95,6 +97,8 @@ class Http:
                 status, raw, out = response.status, response.read(), dict(response.headers)
         except urllib.error.HTTPError as error:
             status, raw, out = error.code, error.read(), dict(error.headers)
+        if out.get("Content-Type", "").startswith("text/"):
+            return status, out, raw.decode("utf-8")
         return status, out, json.loads(raw) if raw else None
 
 

@@ -41,6 +41,12 @@ def test_context_wins_over_environment():
     assert (loaded.stage, loaded.rate_limit, loaded.region) == ("staging", 40, "us-east-1")
 
 
+def test_demo_seed_is_off_unless_deployed_on():
+    assert config().demo_seed is False
+    assert config(environ={"LEDGERLINE_DEPLOY_DEMO_SEED": "true"}).demo_seed is True
+    assert config(context={"demo_seed": "false"}, environ={"LEDGERLINE_DEPLOY_DEMO_SEED": "true"}).demo_seed is False
+
+
 def test_ledgerline_variables_win_over_the_cdk_defaults():
     loaded = config(environ={"LEDGERLINE_ACCOUNT": "222222222222", "CDK_DEFAULT_ACCOUNT": "111111111111"})
 
@@ -60,6 +66,9 @@ def test_ledgerline_variables_win_over_the_cdk_defaults():
         {"log_level": "TRACE"},
         {"log_retention_days": 10},
         {"problem_base": "http://insecure.example"},
+        {"demo_seed": "maybe"},
+        {"stage": "prod", "account": "111111111111", "region": "eu-west-1", "alarm_email": "ops@example.com",
+         "demo_seed": "true"},  # demo data never on production
     ],
 )
 def test_invalid_settings_are_refused(context):

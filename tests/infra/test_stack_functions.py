@@ -53,7 +53,7 @@ def test_function_logs_json_to_its_own_group_with_retention_and_traces(synthesiz
 
 @pytest.mark.parametrize(
     ("name", "memory", "timeout"),
-    [("authorizer", 256, 5), ("ingest", 512, 20), ("tables", 512, 15)],
+    [("authorizer", 256, 5), ("ingest", 512, 20), ("tables", 512, 15), ("distributions", 1024, 28)],
 )
 def test_function_memory_and_timeout_stay_inside_the_gateway_limit(synthesized, name, memory, timeout):
     props = synthesized.resource(function_id(synthesized, name))["Properties"]
@@ -72,6 +72,8 @@ def test_each_function_gets_only_the_settings_it_needs(synthesized):
         "authorizer": {"LEDGERLINE_TABLE": ref(records)},
         "ingest": {"LEDGERLINE_TABLE": ref(records), "LEDGERLINE_IDEMPOTENCY_TABLE": ref(idempotency)},
         "tables": {"LEDGERLINE_TABLE": ref(records), "LEDGERLINE_CURSOR_SECRET_ARN": ref(secret)},
+        "distributions": {"LEDGERLINE_TABLE": ref(records), "LEDGERLINE_IDEMPOTENCY_TABLE": ref(idempotency),
+                          "LEDGERLINE_CURSOR_SECRET_ARN": ref(secret), "LEDGERLINE_DEMO_SEED": "false"},
     }
     for name, specific in expected.items():
         env = synthesized.resource(function_id(synthesized, name))["Properties"]["Environment"]["Variables"]
@@ -234,3 +236,12 @@ def test_every_function_environment_satisfies_the_settings(synthesized):
                      for k, v in function["Properties"]["Environment"]["Variables"].items()}
         load_settings(variables)  # raises, naming the variable, when one is missing or invalid
         assert set(variables) & {env.TABLE, env.PROBLEM_BASE} == {env.TABLE, env.PROBLEM_BASE}, name
+
+
+def test_demo_seed_is_a_deploy_setting_off_by_default(tmp_path):
+    from tests.infra.stack_helpers import build
+
+    built = build(tmp_path, {"demo_seed": "true"})
+    template = built.app.synth().get_stack_by_name(built.stack.stack_name).template
+    function = template["Resources"][built.logical_id(built.stack.functions["distributions"].function)]
+    assert function["Properties"]["Environment"]["Variables"]["LEDGERLINE_DEMO_SEED"] == "true"

@@ -76,6 +76,19 @@ def test_ingest_function_writes_records_item_by_item(synthesized):
     assert not actions_on(statements, ref(table_ids["secret"]))
 
 
+def test_distributions_function_writes_records_and_deletes_refused_lines_in_batches(synthesized):
+    statements = function_statements(synthesized, "distributions")
+    table_ids = ids(synthesized)
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+              "dynamodb:BatchWriteItem"}
+
+    assert actions_on(statements, arn_of(table_ids["records"])) == READ_ACTIONS | writes
+    assert actions_on(statements, index_arn(table_ids["records"])) == READ_ACTIONS
+    assert actions_on(statements, arn_of(table_ids["idempotency"])) == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    }
+
+
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_no_wildcards_except_xray(synthesized, name):
     for statement in function_statements(synthesized, name):

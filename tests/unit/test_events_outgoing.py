@@ -13,7 +13,14 @@ from jsonschema import ValidationError
 from ledgerline.domain.derive import recompute, rows_of_change
 from ledgerline.domain.derive.common import Cause
 from ledgerline.domain.derive.status import derive_status, status_row
-from ledgerline.events.outgoing import EVENT_NAMES, event_id, log_record, outgoing_for, put_events_entry
+from ledgerline.events.outgoing import (
+    EVENT_NAMES,
+    event_id,
+    log_record,
+    outgoing_for,
+    put_events_entry,
+    run_update,
+)
 from tools.event_schemas import validate_detail
 
 CAUSE = Cause("payments", "PM1", 2, "ev_abc", "2025-01-14", "2025-01-14T09:30:12.000184Z", "UPDATE")
@@ -110,6 +117,14 @@ def emitted_details():
                 "deleted": False, "version": 1}
     for table, record in (("operations", operation), ("operations", bare), ("disbursements", purchase)):
         found += [outgoing_for("t1", row, 1, op_cause) for row in rows_of_change(table, None, record, None, op_cause)]
+    # distributions: a run calculated (version 1) and approved (version 2)
+    run = {"run_id": "run_1", "asset_id": "fund-1", "cash_flow_event_id": "q1", "status": "calculated",
+           "record_date": "2025-03-31", "payment_date": "2025-04-15", "total_units": Decimal("300"),
+           "total_amount": Decimal("100.00"), "currency": "EUR", "calculated_by": "key_a", "line_count": 3,
+           "exceptions": [], "deleted": False}
+    found.append(run_update("t1", run, 1, "req-1", "2025-04-01T10:00:00.000000Z"))
+    found.append(run_update("t1", {**run, "status": "approved", "approved_by": "key_b"}, 2, "req-2",
+                            "2025-04-01T11:00:00.000000Z"))
     return [(event.name, event.detail) for event in found]
 
 
@@ -131,6 +146,18 @@ def test_the_schema_rejects_what_the_contract_does_not_allow():
         validate_detail(name, 1, {k: v for k, v in detail.items() if k != "ingest"})
     with pytest.raises(ValidationError):
         validate_detail(name, 1, {**detail, "entity": {**detail["entity"], "status": "late"}})
+
+
+def test_a_run_event_id_is_stable_per_run_version_and_names_the_change():
+    run = {"run_id": "run_1", "asset_id": "a", "cash_flow_event_id": "e", "status": "canceled", "record_date": "2025-01-01",
+           "total_units": Decimal(1), "total_amount": Decimal(1), "currency": "EUR", "calculated_by": "k",
+           "exceptions": [{"code": "zero-amount-line"}], "deleted": False}
+    first = run_update("t1", run, 3, "req-1", "2025-01-02T00:00:00.000000Z")
+    again = run_update("t1", run, 3, "req-9", "2025-01-03T00:00:00.000000Z")
+
+    assert first.event_id == again.event_id != run_update("t1", run, 4, "req-1", "x").event_id
+    assert first.detail["operation"] == "UPDATE" and first.detail["message"] == "Distribution run run_1 canceled"
+    assert "exceptions" not in first.detail["entity"] and first.detail["entity"]["version"] == 3
 
 
 def test_amounts_in_an_event_detail_are_plain_numbers():

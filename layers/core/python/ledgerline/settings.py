@@ -29,6 +29,7 @@ WORKER_MAX_ATTEMPTS = "LEDGERLINE_WORKER_MAX_ATTEMPTS"
 SWEEP_LOOKBACK_DAYS = "LEDGERLINE_SWEEP_LOOKBACK_DAYS"
 CURSOR_SECRET = "LEDGERLINE_CURSOR_SECRET"
 CURSOR_SECRET_ARN = "LEDGERLINE_CURSOR_SECRET_ARN"
+DEMO_SEED = "LEDGERLINE_DEMO_SEED"
 
 
 class SettingsError(RuntimeError):
@@ -55,6 +56,9 @@ class Settings(BaseModel):
     cursor_secret: str | None = Field(None, alias=CURSOR_SECRET, description="cursor signing key (local stack, tests)")
     cursor_secret_arn: str | None = Field(None, alias=CURSOR_SECRET_ARN,
                                           description="Secrets Manager secret holding the key")
+
+    demo_seed: bool = Field(False, alias=DEMO_SEED,
+                            description="POST /api/demo/seed answers (the local stack; off on AWS unless deployed so)")
 
     def need(self, field: str) -> str:
         """The value of an optional setting this caller cannot do without; SettingsError naming

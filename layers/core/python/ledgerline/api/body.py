@@ -18,6 +18,10 @@ def idempotency_key(headers: dict[str, str]) -> str:
     key = headers.get("Idempotency-Key")  # Powertools' header view is case-insensitive
     if key is None:
         raise ProblemError("idempotency-key-missing", "POST /ingest needs an Idempotency-Key header.")
+    return checked_idempotency_key(key)
+
+
+def checked_idempotency_key(key: str) -> str:
     if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise ProblemError("idempotency-key-missing",
                            "Idempotency-Key must be 1-255 printable ASCII characters.")

@@ -18,12 +18,17 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from ledgerline.api import ingest_routes, read_routes, report_routes, validate_routes
+from ledgerline.api import distribution_routes, ingest_routes, read_routes, report_routes, validate_routes
 from ledgerline.api.ingest_schemas import category_schema, event_name, event_schemas, rebase
 from ledgerline.api.problems import ProblemError
+from ledgerline.api.routes import DISTRIBUTION_ROUTES
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
 
 TITLE = "Ledgerline API"
+SECURITY = ("Authorization: Bearer <api-key>. A key belongs to one tenant and carries scopes: `ingest` (POST "
+            "/ingest), `read` (every GET of records), `distribute` (the asset register, distribution runs, the "
+            "payment file, notices and exceptions) and `approve` (approving a run, by a key other than the one "
+            "that calculated it). A key created without scopes has ingest and read.")
 VERSION = "1.0.0"
 router = APIGatewayRouter()
 
@@ -117,13 +122,14 @@ def document() -> dict[str, Any]:
     app.include_router(validate_routes.router)
     app.include_router(read_routes.router)
     app.include_router(report_routes.router)
+    app.include_router(distribution_routes.router)
     schema = app.get_openapi_schema(
         title=TITLE,
         version=VERSION,
         description="Partners push the life of their book as events and read everything back, scoped to "
                     "their API key, as of any date. Errors are RFC 9457 problems (application/problem+json).",
         servers=[Server(url="/")],
-        security_schemes={"bearer": HTTPBearer(description="Authorization: Bearer <api-key>")},
+        security_schemes={"bearer": HTTPBearer(description=SECURITY)},
         security=[{"bearer": []}],
     )
     doc = json.loads(model_json(schema, by_alias=True, exclude_none=True))
@@ -135,6 +141,15 @@ def document() -> dict[str, Any]:
         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     })
     doc["paths"]["/validate"]["post"]["requestBody"] = ingest_body()
+    for route in DISTRIBUTION_ROUTES:
+        if "Idempotency-Key" in route.headers:
+            operation = doc["paths"][route.resource][route.method.lower()]
+            operation.setdefault("parameters", []).append({
+                "name": "Idempotency-Key", "in": "header", "required": False,
+                "description": "optional; the first answer is replayed for the same key and request "
+                               "(1-255 printable ASCII characters, scoped to your tenant, kept at least 24 h)",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
+            })
     doc.setdefault("components", {}).setdefault("schemas", {}).update(rebase(event_schemas(), COMPONENTS))
     for operations in doc["paths"].values():
         for operation in operations.values():

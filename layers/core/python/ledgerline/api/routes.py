@@ -14,11 +14,12 @@ Pure data: importing this module touches no AWS and no Powertools.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ledgerline.domain.scopes import INGEST, READ
+from ledgerline.domain.scopes import APPROVE, DISTRIBUTE, INGEST, READ
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,45 @@ REPORTS = {
     "journal": ("from", "to", "currency", "account", "disbursement_id", "known_at", "limit", "cursor"),
 }
 
+
+def _distribute(method: str, resource: str, *query: str, scope: str = DISTRIBUTE, json_body: bool = False) -> Route:
+    return Route(method, resource, "distributions", frozenset({scope}), query, headers=("Idempotency-Key",),
+                 json_body=json_body)
+
+
+def _distribution_read(resource: str, *query: str) -> Route:
+    return Route("GET", resource, "distributions", frozenset({READ}), query)
+
+
+ASSET = "/api/assets/{asset_id}"
+RUN = "/api/distribution-runs/{run_id}"
+DISTRIBUTION_ROUTES = (
+    _distribution_read("/api/assets", "limit", "cursor"),
+    _distribute("POST", "/api/assets", json_body=True),
+    _distribution_read(ASSET),
+    _distribute("PATCH", ASSET, json_body=True),
+    _distribute("DELETE", ASSET),
+    _distribution_read(f"{ASSET}/holders"),
+    _distribute("POST", f"{ASSET}/holders", json_body=True),
+    _distribute("DELETE", f"{ASSET}/holders/{{holder_id}}"),
+    _distribute("POST", f"{ASSET}/holders/import-csv", "effective_date"),
+    _distribution_read(f"{ASSET}/positions", "as_of"),
+    _distribute("POST", f"{ASSET}/positions", json_body=True),
+    _distribution_read(f"{ASSET}/cash-flow-events"),
+    _distribute("POST", f"{ASSET}/cash-flow-events", json_body=True),
+    _distribute("POST", "/api/distributions/calculate", json_body=True),
+    _distribution_read(RUN),
+    _distribute("POST", f"{RUN}/approve", scope=APPROVE),
+    _distribute("POST", f"{RUN}/cancel"),
+    # The payment file holds bank details: `distribute`, not `read`.
+    Route("GET", f"{RUN}/payment-file", "distributions", frozenset({DISTRIBUTE})),
+    _distribute("POST", f"{RUN}/payment-file/mark-exported"),
+    _distribute("POST", f"{RUN}/notices/generate"),
+    _distribute("POST", f"{RUN}/notices/mark-sent"),
+    _distribute("POST", f"{RUN}/exceptions/detect"),
+    _distribute("POST", "/api/demo/seed"),
+)
+
 ROUTES = (
     Route("POST", "/ingest", "ingest", frozenset({INGEST}), headers=("Idempotency-Key",), json_body=True),
     Route("POST", "/validate", "ingest", frozenset({INGEST}), json_body=True),
@@ -72,12 +112,33 @@ ROUTES = (
     _read("/api/tables/{table}/{id}/changes", "from", "to"),
     *(Route("GET", f"/api/reports/{name}", "tables", frozenset({READ}), query, headers=("if-none-match",))
       for name, query in REPORTS.items()),
+    *DISTRIBUTION_ROUTES,
     Route("GET", "/openapi.json", "tables"),
     Route("GET", "/docs", "tables"),
     Route("GET", "/validator", "tables"),
     # API Gateway path parameters are whole segments: `{file}` is `<category>.json`.
     Route("GET", "/schemas/ingest/{file}", "tables"),
 )
+
+
+def _example_path(route: Route) -> str:
+    path = route.resource
+    for name in route.path_parameters:
+        path = path.replace(f"{{{name}}}", f"x-{name}")
+    return f"{route.method}{path}"
+
+
+def shadowed_routes(scopes: Iterable[str]) -> list[Route]:
+    """Routes the key may not call, but which an allowed route's wildcard would match.
+
+    In an execute-api ARN `*` matches `/` too, so `GET /api/distribution-runs/*` (read) also
+    matches the payment file (distribute). The authorizer denies these explicitly, and an
+    explicit Deny wins over any Allow.
+    """
+    allowed = allowed_routes(scopes)
+    patterns = [f"{route.method}{route.policy_resource}" for route in allowed]
+    return [route for route in ROUTES if route.authorized and route not in allowed
+            and any(fnmatch.fnmatchcase(_example_path(route), pattern) for pattern in patterns)]
 
 
 def allowed_routes(scopes: Iterable[str]) -> list[Route]:

@@ -2,4 +2,7 @@
 
 INGEST = "ingest"
 READ = "read"  # every GET of partner data
-SCOPES = (INGEST, READ)
+DISTRIBUTE = "distribute"  # the asset register, runs, payment files, notices (docs/distributions.md)
+APPROVE = "approve"  # approving a distribution run
+SCOPES = (INGEST, READ, DISTRIBUTE, APPROVE)
+DEFAULT_SCOPES = (INGEST, READ)  # a key created without scopes

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     SOURCE = "source"  # written by POST /ingest from a partner's event
     DERIVED = "derived"  # written by the stream worker from source records
     LOG = "log"  # one immutable row per ingested or published event
+    DISTRIBUTION = "distribution"  # written by the distribution routes (docs/distributions.md)
     INTERNAL = "internal"  # bookkeeping items a partner never reads (guards)
 
 
@@ -35,20 +36,23 @@ class Filter(StrEnum):
 class Table:
     name: str
     kind: Kind
-    id_field: str  # the record field holding its id
+    id_field: str  # the record field holding its id (within its group, for a grouped table)
     filters: frozenset[Filter] = frozenset()  # the list filters that apply (each an index of its own)
     immutable: bool = False  # created once, never a second version
     feeds_worker: bool = False  # a change of its current item is a stream worker input
     published: bool = False  # the INSERT of a row is an outgoing event the worker publishes (stream = outbox)
     version_items: bool = True  # False: the current item is the record's only item (its one version)
     item_sk: str = CURRENT_SK  # sort key of the current item (guards have their own)
+    # The record field its current items are grouped by on the owner index (an asset's holders,
+    # a run's lines), so one Query lists a group: `store.keys.group_partition`.
+    group_field: str | None = None
 
     @property
     def readable(self) -> bool:
         return self.kind is not Kind.INTERNAL
 
 
-def _table(name: str, kind: Kind, id_field: str, *filters: Filter, **options: bool | str) -> Table:
+def _table(name: str, kind: Kind, id_field: str, *filters: Filter, **options: bool | str | None) -> Table:
     return Table(name, kind, id_field, frozenset(filters), **options)  # type: ignore[arg-type]
 
 
@@ -71,7 +75,16 @@ STATEMENTS = "statements"
 # Logs of events in and out.
 INGESTED_EVENTS = "ingested_events"
 OUTGOING_EVENTS = "outgoing_events"
+# Distributions (docs/distributions.md): an asset register and its runs.
+ASSETS = "assets"
+HOLDERS = "holders"  # id {asset_id}:{holder_id}
+POSITIONS = "positions"  # id {asset_id}:{holder_id}:{effective_date}
+CASH_FLOW_EVENTS = "cash_flow_events"  # id {asset_id}:{cash_flow_event_id}
+DISTRIBUTION_RUNS = "distribution_runs"
+DISTRIBUTION_LINES = "distribution_lines"  # id {run_id}:{holder_id}
+NOTICES = "notices"  # id {run_id}:{holder_id}
 # Internal items.
+LIVE_RUNS = "live_runs"  # guard items: the one run of a cash-flow event that is not canceled
 INSTALLMENTS = "installments"  # guard items: which payment holds installment n
 
 TABLES: dict[str, Table] = {table.name: table for table in (
@@ -88,6 +101,14 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     _table(STATEMENTS, Kind.DERIVED, "disbursement_id", D),
     _table(INGESTED_EVENTS, Kind.LOG, "event_id", **ONE_ITEM),
     _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, published=True, **ONE_ITEM),
+    _table(ASSETS, Kind.DISTRIBUTION, "asset_id"),
+    _table(HOLDERS, Kind.DISTRIBUTION, "holder_id", group_field="asset_id"),
+    _table(POSITIONS, Kind.DISTRIBUTION, "position_id", group_field="asset_id"),
+    _table(CASH_FLOW_EVENTS, Kind.DISTRIBUTION, "cash_flow_event_id", group_field="asset_id"),
+    _table(DISTRIBUTION_RUNS, Kind.DISTRIBUTION, "run_id", group_field="asset_id"),
+    _table(DISTRIBUTION_LINES, Kind.DISTRIBUTION, "line_id", group_field="run_id", **ONE_ITEM),
+    _table(NOTICES, Kind.DISTRIBUTION, "notice_id", group_field="run_id"),
+    _table(LIVE_RUNS, Kind.INTERNAL, "cash_flow_event_id", version_items=False, item_sk="guard"),
     _table(INSTALLMENTS, Kind.INTERNAL, "payment_id", version_items=False, item_sk="guard"),
 )}
 

@@ -19,11 +19,15 @@ from ledgerline.domain.derive.common import (
     Row,
 )
 from ledgerline.domain.jsonio import dumps
-from ledgerline.domain.tables import OUTGOING_EVENTS, STATEMENTS
+from ledgerline.domain.tables import DISTRIBUTION_RUNS, OUTGOING_EVENTS, STATEMENTS
 
 SOURCE = "ledgerline"
 SCHEMA_VERSION = 1
-EVENT_NAMES = (STATUS_EVENT, CHANGE_EVENT, ASSET_EVENT, STATEMENT_EVENT)
+RUN_EVENT = "distribution_run_update_outgoing"
+EVENT_NAMES = (STATUS_EVENT, CHANGE_EVENT, ASSET_EVENT, STATEMENT_EVENT, RUN_EVENT)
+# What each run state change is called in the event's message.
+_RUN_MESSAGES = {"calculated": "calculated", "approved": "approved", "exported": "marked exported",
+                 "canceled": "canceled"}
 
 
 def event_id(tenant: str, table: str, row_id: str, version: int) -> str:
@@ -82,6 +86,27 @@ def outgoing_for(tenant: str, row: Row, version: int, cause: Cause) -> Outgoing:
     )
 
 
+def run_update(tenant: str, run: dict[str, Any], version: int, request_id: str, system_from: str) -> Outgoing:
+    """The event announcing a distribution run's state change (its version `version`)."""
+    identifier = event_id(tenant, DISTRIBUTION_RUNS, run["run_id"], version)
+    entity = {k: v for k, v in run.items() if k not in ("deleted", "exceptions", "exception_counts")}
+    entity["version"] = version
+    detail = {
+        "event_id": identifier,
+        "tenant": tenant,
+        "operation": "CREATION" if version == 1 else "UPDATE",
+        "status": "SUCCESS",
+        "message": f"Distribution run {run['run_id']} {_RUN_MESSAGES[run['status']]}",
+        "ingest": {"id": request_id, "version_date": system_from},
+        "entity": entity,
+    }
+    return Outgoing(
+        tenant=tenant, event_id=identifier, name=RUN_EVENT, schema_version=SCHEMA_VERSION, detail=detail,
+        subject={"table": DISTRIBUTION_RUNS, "id": run["run_id"], "version": version}, disbursement_id=None,
+        cause={"table": DISTRIBUTION_RUNS, "id": run["run_id"], "version": version, "event_id": request_id},
+    )
+
+
 def put_events_entry(event: Outgoing, bus_name: str) -> dict[str, Any]:
     """The PutEvents entry: source `ledgerline`, detail-type = the event name, detail = the envelope."""
     return {
@@ -111,5 +136,5 @@ def log_record(event: Outgoing, published_at: str) -> dict[str, Any]:
     return record
 
 
-__all__ = ["EVENT_NAMES", "OUTGOING_EVENTS", "SCHEMA_VERSION", "SOURCE", "Outgoing", "event_id", "log_record",
-           "outgoing_for", "put_events_entry"]
+__all__ = ["EVENT_NAMES", "OUTGOING_EVENTS", "RUN_EVENT", "SCHEMA_VERSION", "SOURCE", "Outgoing", "event_id",
+           "log_record", "outgoing_for", "put_events_entry", "run_update"]

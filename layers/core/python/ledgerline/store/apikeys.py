@@ -16,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from ledgerline import aws
-from ledgerline.domain.scopes import SCOPES
+from ledgerline.domain.scopes import DEFAULT_SCOPES, SCOPES
 from ledgerline.domain.values import ID_PATTERN
 from ledgerline.settings import get_settings
 
@@ -70,7 +70,7 @@ def _from_item(item: dict[str, Any]) -> ApiKey:
 
 def create_key(
     tenant_id: str,
-    scopes: tuple[str, ...] | list[str] = SCOPES,
+    scopes: tuple[str, ...] | list[str] = DEFAULT_SCOPES,
     *,
     clear_key: str | None = None,
     usage_key: str | None = None,

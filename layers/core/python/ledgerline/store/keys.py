@@ -41,10 +41,20 @@ def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at
     if BY_DISBURSEMENT in listed_on and record.get("disbursement_id"):
         keys[BY_DISBURSEMENT.partition_key] = f"T#{tenant}#D#{record['disbursement_id']}"
         keys[BY_DISBURSEMENT.sort_key] = f"{table}#{updated_at}#{record_id}"
+    group_field = TABLES[table].group_field if table in TABLES else None
+    if group_field and record.get(group_field):
+        # Grouped tables share the owner index with disbursements, under a prefix of their own.
+        keys[BY_DISBURSEMENT.partition_key] = group_partition(tenant, table, record[group_field])
+        keys[BY_DISBURSEMENT.sort_key] = f"{updated_at}#{record_id}"
     if BY_CLIENT in listed_on and record.get("client_id"):
         keys[BY_CLIENT.partition_key] = f"T#{tenant}#C#{record['client_id']}"
         keys[BY_CLIENT.sort_key] = f"{table}#{updated_at}#{record_id}"
     return keys
+
+
+def group_partition(tenant: str, table: str, group: str) -> str:
+    """Owner-index partition of a group of a grouped table (`group_field` in the registry)."""
+    return f"T#{tenant}#G#{table}#{group}"
 
 
 INDEX_ATTRIBUTES = tuple(

@@ -11,7 +11,7 @@ from ledgerline.domain.tables import TABLES
 from ledgerline.domain.values import parse_when
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
-from ledgerline.store.keys import current_key, record_pk
+from ledgerline.store.keys import current_key, group_partition, record_pk
 from ledgerline.store.records import from_attributes, to_attributes
 from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, LIST_BY_TABLE
 
@@ -48,8 +48,12 @@ def list_records(
     updated_since: str | None = None,
     disbursement_id: str | None = None,
     client_id: str | None = None,
+    group: str | None = None,
 ) -> Page:
-    """A page of current records in (updated_at, id) order, from the index that fits the filters."""
+    """A page of current records in (updated_at, id) order, from the index that fits the filters.
+
+    `group`: only the records of that group of a grouped table (an asset's holders, a run's lines).
+    """
     filters = {"disbursement_id": disbursement_id, "client_id": client_id}
     own_id = filters.get(TABLES[table].id_field)
     if own_id is not None:  # the filter names one record: read it by its key, no index
@@ -59,7 +63,11 @@ def list_records(
         return Page([record] if wanted else [], None)
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
-    if disbursement_id or client_id:
+    if group is not None:
+        index = BY_DISBURSEMENT
+        condition = "#pk = :pk"
+        values[":pk"] = group_partition(tenant, table, group)
+    elif disbursement_id or client_id:
         index, owner = (BY_DISBURSEMENT, f"D#{disbursement_id}") if disbursement_id else (BY_CLIENT, f"C#{client_id}")
         low, high = f"{table}#{updated_since or ''}", f"{table}#{_HIGH}"
         condition = "#pk = :pk AND #sk BETWEEN :low AND :high"

@@ -1,0 +1,21 @@
+"""Lambda for the distribution routes (routes in ledgerline.api.distribution_routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ledgerline.api import distribution_routes
+from ledgerline.api.http import build_resolver, resolve
+from ledgerline.observability import logger, tracer
+
+app = build_resolver()
+app.include_router(distribution_routes.router)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    distribution_routes.IDEMPOTENCY.register_lambda_context(context)
+    return resolve(app, event, context)
