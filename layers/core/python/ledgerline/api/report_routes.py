@@ -175,13 +175,8 @@ def income_statement(
     known_at: KnownAtParam = None,
     if_none_match: IfNoneMatch = None,
 ):
-    tenant = _tenant()
-    params = Params()
-    (low, high), code, given = params.span(first, last), params.currency(currency), params.known_at(known_at)
-    params.check()
-    body = reporting.income_statement(tenant, code, low, high, given)
-    return cached({"report": "income-statement", "from": low.isoformat(), "to": high.isoformat(),
-                   "known_at": _known(given), "currency": code, **body}, given, if_none_match)
+    return _period_report("income-statement", reporting.income_statement, first, last, currency, known_at,
+                          if_none_match)
 
 
 @router.get("/api/reports/cash-flow", summary="Cash flow over a period", tags=["reports"],
@@ -194,12 +189,17 @@ def cash_flow(
     known_at: KnownAtParam = None,
     if_none_match: IfNoneMatch = None,
 ):
+    return _period_report("cash-flow", reporting.cash_flow, first, last, currency, known_at, if_none_match)
+
+
+def _period_report(name, compute, first, last, currency, known_at, if_none_match):
+    """A report over [from, to] in one currency: parameters checked together, then cached."""
     tenant = _tenant()
     params = Params()
     (low, high), code, given = params.span(first, last), params.currency(currency), params.known_at(known_at)
     params.check()
-    body = reporting.cash_flow(tenant, code, low, high, given)
-    return cached({"report": "cash-flow", "from": low.isoformat(), "to": high.isoformat(),
+    body = compute(tenant, code, low, high, given)
+    return cached({"report": name, "from": low.isoformat(), "to": high.isoformat(),
                    "known_at": _known(given), "currency": code, **body}, given, if_none_match)
 
 
