@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ledgerline import run_completion
 from ledgerline.domain.category import RecordWrite, changed_fields
 from ledgerline.domain.distributions import files, run_exceptions
 from ledgerline.domain.distributions.holders_csv import HolderRow, parse_holders_csv
@@ -41,7 +42,6 @@ from ledgerline.domain.errors import DomainError, Violation, conflict, validatio
 from ledgerline.domain.tables import (
     ASSETS,
     CASH_FLOW_EVENTS,
-    DISTRIBUTION_LINES,
     DISTRIBUTION_RUNS,
     HOLDERS,
     LIVE_RUNS,
@@ -57,8 +57,14 @@ from ledgerline.store.outgoing import event_put
 from ledgerline.store.records import EventContext, WriteConflict
 from ledgerline.store.retry import retry_on_conflict
 
-# Lines that fit in the run's own transaction (with the run's 2 items, its guard and its event).
-LINES_IN_RUN_TRANSACTION = 96
+# Lines that fit in the run's own transaction (with the run's 2 items, its guard, the asset
+# check, its event and its one line chunk).
+LINES_IN_RUN_TRANSACTION = 94
+# Runs of up to this many lines answer 201 once complete; larger ones answer 202 while
+# `calculating` and are finished asynchronously (docs/distributions.md, docs/performance.md).
+SYNC_LINES = 1_000
+# The run's first transaction holds its 2 items, its guard, the asset check and its chunks.
+MAX_RUN_LINES = (store.TRANSACTION_ITEMS - 4) * store.LINES_PER_CHUNK
 # Record writes per transaction when a request writes many records: 2 items each, plus the
 # parent check, within DynamoDB's 100 items per transaction.
 WRITES_PER_TRANSACTION = 49
@@ -170,7 +176,7 @@ def delete_asset(actor: Actor, asset_id: str) -> Answer:
     def attempt() -> Answer:
         current = live_asset(actor, asset_id)
         open_runs = [run["run_id"] for run in store.group(actor.tenant, DISTRIBUTION_RUNS, asset_id)
-                     if run["status"] in (RunStatus.CALCULATED, RunStatus.APPROVED)]
+                     if run["status"] in (RunStatus.CALCULATING, RunStatus.CALCULATED, RunStatus.APPROVED)]
         if open_runs:
             raise conflict(f"asset {asset_id} has runs that are calculated or approved ({', '.join(open_runs)}); "
                            f"cancel or export them first", "asset_id", "open-runs")
@@ -367,6 +373,16 @@ def create_cash_flow_event(actor: Actor, asset_id: str, body: Any) -> Answer:
 
 
 def calculate(actor: Actor, body: Any) -> Answer:
+    """Snapshot the positions on the record date, allocate, and store the run and its lines.
+
+    A run of up to `LINES_IN_RUN_TRANSACTION` lines is one transaction. A larger one is first
+    stored `calculating` with its line chunks, its guard and its exceptions (one transaction),
+    so its lines are fixed before any line item is written; the line items follow, then the
+    run becomes `calculated`. A crash in between leaves a `calculating` run, which calculating
+    the same event again completes (the same line ids and content, no duplicates or strays).
+    Runs of more than `SYNC_LINES` lines answer 202 once `calculating` is stored and finish
+    in an asynchronous invocation (`run_completion`).
+    """
     request = parse(CalculateIn, body)
     asset = live_asset(actor, request.asset_id)
     event_record_id = f"{request.asset_id}:{request.cash_flow_event_id}"
@@ -377,7 +393,7 @@ def calculate(actor: Actor, body: Any) -> Answer:
                                           f"{request.asset_id}")])
     live_run = store.current(actor.tenant, LIVE_RUNS, [event_record_id])[event_record_id]
     if live_run is not None:
-        raise _second_run(request.cash_flow_event_id, live_run["holder"])
+        return _resume(actor, request.cash_flow_event_id, live_run["holder"])
     holdings, holders = _holdings(actor, request.asset_id, event["record_date"])
     if not holdings or not any(units > 0 for units in holdings.values()):
         raise validation_error([Violation("cash_flow_event_id", "no-units",
@@ -386,6 +402,10 @@ def calculate(actor: Actor, body: Any) -> Answer:
     exponent = minor_unit_exponent(event["currency"])
     assert exponent is not None  # an asset's currency always has a minor unit
     allocation = allocate(Decimal(event["amount"]), exponent, holdings)
+    if len(allocation.lines) > MAX_RUN_LINES:
+        raise validation_error([Violation("asset_id", "too-many-holders",
+                                          f"a run pays at most {MAX_RUN_LINES} holders; this one would pay "
+                                          f"{len(allocation.lines)}")])
     run_id = f"run_{uuid.uuid4().hex[:20]}"
     lines = [{
         "line_id": f"{run_id}:{line.holder_id}", "run_id": run_id, "asset_id": request.asset_id,
@@ -394,33 +414,92 @@ def calculate(actor: Actor, body: Any) -> Answer:
     } for line in allocation.lines]
     exceptions = _detect(lines, {line["holder_id"]: holders[line["holder_id"]] for line in lines},
                          allocation.total_units, asset)
+    in_one_transaction = len(lines) <= LINES_IN_RUN_TRANSACTION
     run = {
         "run_id": run_id, "asset_id": request.asset_id, "cash_flow_event_id": request.cash_flow_event_id,
-        "status": RunStatus.CALCULATED.value, "record_date": event["record_date"],
-        "payment_date": event["payment_date"], "total_units": allocation.total_units,
-        "total_amount": Decimal(event["amount"]), "currency": event["currency"], "calculated_by": actor.key_id,
+        "status": (RunStatus.CALCULATED if in_one_transaction else RunStatus.CALCULATING).value,
+        "record_date": event["record_date"], "payment_date": event["payment_date"],
+        "total_units": allocation.total_units, "total_amount": Decimal(event["amount"]),
+        "currency": event["currency"], "calculated_by": actor.key_id,
         "line_count": len(lines), **_stored_exceptions(exceptions), "deleted": False,
     }
     now = system_time()
     context = actor.context()
-    line_items = store.line_puts(context, lines, now)
-    inline, ahead = (line_items, []) if len(line_items) <= LINES_IN_RUN_TRANSACTION else ([], line_items)
-    store.transact_in_chunks(ahead)
-    run_items = [
+    items = [
         *store.version_items(context, [_write(DISTRIBUTION_RUNS, run_id, run, None)], now),
         store.guard_put(actor.tenant, LIVE_RUNS, event_record_id, run_id),
-        event_put(run_update(actor.tenant, run, 1, actor.request_id, now), now, actor.key_id),
         _live_check(actor.tenant, ASSETS, request.asset_id),
+        *store.chunk_puts(context, run_id, lines),
     ]
+    if in_one_transaction:
+        items += [event_put(run_update(actor.tenant, run, 1, actor.request_id, now), now, actor.key_id),
+                  *store.line_puts(context, lines, now)]
     try:
-        store.transact_in_chunks([*run_items, *inline])
+        store.transact(items)
     except WriteConflict:
-        store.delete_lines(actor.tenant, [line["line_id"] for line in lines] if ahead else [])
         raise _second_run(request.cash_flow_event_id, None) from None
-    run_view = {k: v for k, v in _stamped(run, None, now).items()
-                if k not in ("deleted", "exceptions", "exception_counts", "line_count")}
-    return Answer(201, {"distribution_run": run_view, "distribution_lines": [_line_view(line) for line in lines],
-                        "exceptions": [e.as_dict() for e in exceptions]})
+    stored = _stamped(run, None, now)
+    exception_views = [e.as_dict() for e in exceptions]
+    if in_one_transaction:
+        return _calculated(stored, lines, exception_views)
+    return _complete(actor, stored, lines, exception_views)
+
+
+def _resume(actor: Actor, event_id: str, run_id: str) -> Answer:
+    """Calculating an event again: completes its `calculating` run; any other live run is 409."""
+    run = store.one(actor.tenant, DISTRIBUTION_RUNS, run_id)
+    if run is None or run["status"] != RunStatus.CALCULATING:
+        raise _second_run(event_id, run_id)
+    lines, _ = store.run_lines(actor.tenant, run)
+    return _complete(actor, run, lines, run.get("exceptions", []))
+
+
+def _complete(actor: Actor, run: dict[str, Any], lines: list[dict[str, Any]],
+              exception_views: list[dict[str, Any]]) -> Answer:
+    if len(lines) > SYNC_LINES:
+        run_completion.finish_later(actor.tenant, run["run_id"], actor.key_id, actor.request_id)
+        return Answer(202, _run_answer(run, lines, exception_views))
+    return _calculated(finish_calculation(actor.context(), run["run_id"]), lines, exception_views)
+
+
+def _calculated(run: dict[str, Any], lines: list[dict[str, Any]], exception_views: list[dict[str, Any]]) -> Answer:
+    return Answer(201, _run_answer(run, lines, exception_views))
+
+
+def _run_answer(run: dict[str, Any], lines: list[dict[str, Any]],
+                exception_views: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"distribution_run": {k: v for k, v in run.items() if k not in _INTERNAL_RUN_FIELDS},
+            "distribution_lines": [_line_view(line) for line in lines], "exceptions": exception_views}
+
+
+_INTERNAL_RUN_FIELDS = ("deleted", "exceptions", "exception_counts", "line_count")
+
+
+def finish_calculation(context: EventContext, run_id: str) -> dict[str, Any]:
+    """Write a `calculating` run's line items from its chunks, then mark it `calculated` (with
+    its outgoing event) under a lock on its version. Safe to repeat and to run concurrently:
+    the line items are rewritten identically, and of two markings one wins and the other
+    finds the run calculated. Answers the run as stored."""
+
+    def attempt() -> dict[str, Any]:
+        run = store.one(context.tenant, DISTRIBUTION_RUNS, run_id)
+        if run is None:
+            raise _not_found("distribution run", run_id)
+        if run["status"] != RunStatus.CALCULATING:
+            return run
+        lines, request_id = store.run_lines(context.tenant, run)
+        store.write_lines(EventContext(context.tenant, request_id, run["calculated_by"], None), lines,
+                          run["created_at"])
+        record = {**{k: v for k, v in run.items() if k not in _META}, "status": RunStatus.CALCULATED.value}
+        now = system_time()
+        store.transact([
+            *store.version_items(context, [_write(DISTRIBUTION_RUNS, run_id, record, run)], now),
+            event_put(run_update(context.tenant, record, int(run["version"]) + 1, context.event_id, now), now,
+                      context.changed_by),
+        ])
+        return _stamped(record, run, now)
+
+    return retry_on_conflict(attempt, _busy)
 
 
 def _stored_exceptions(exceptions: list[run_exceptions.RunException]) -> dict[str, Any]:
@@ -459,11 +538,9 @@ def _run(actor: Actor, run_id: str) -> dict[str, Any]:
 
 
 def _lines(actor: Actor, run: dict[str, Any]) -> list[dict[str, Any]]:
-    """The run's lines by holder_id; a 503 to retry while the index has not caught up with them."""
-    lines = store.group(actor.tenant, DISTRIBUTION_LINES, run["run_id"])
-    if len(lines) != int(run["line_count"]):
-        raise DomainError("request-in-progress", "The run's lines are still being indexed; retry shortly.",
-                          retry_after=1)
+    """The run's lines by holder_id, read consistently from its chunks (right after calculation
+    too: the owner index, which lags, is never read here)."""
+    lines, _ = store.run_lines(actor.tenant, run)
     return sorted(lines, key=lambda line: line["holder_id"])
 
 

@@ -260,7 +260,14 @@ def create_cash_flow_event(asset_id: str):
 
 
 @router.post("/api/distributions/calculate", summary="Calculate a distribution run (distribute scope)",
-             tags=["distributions"], responses=answers(JsonObject, 400, 404, 409, 413, 415, 422))
+             description="201 with the calculated run and its lines; a run of more than 1,000 lines answers "
+                         "202 with the run `calculating` and its lines, and becomes `calculated` shortly after "
+                         "(poll the run).",
+             tags=["distributions"], responses={
+                 **answers(JsonObject, 400, 404, 409, 413, 415, 422),
+                 201: {"description": "the run, calculated", "content": {"application/json": {"model": JsonObject}}},
+                 202: {"description": "a large run, still calculating (poll GET /api/distribution-runs/{run_id})",
+                       "content": {"application/json": {"model": JsonObject}}}})
 @tracer.capture_method
 def calculate():
     return _json_change(DISTRIBUTE, ops.calculate)

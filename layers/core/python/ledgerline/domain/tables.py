@@ -85,6 +85,7 @@ DISTRIBUTION_LINES = "distribution_lines"  # id {run_id}:{holder_id}
 NOTICES = "notices"  # id {run_id}:{holder_id}
 # Internal items.
 LIVE_RUNS = "live_runs"  # guard items: the one run of a cash-flow event that is not canceled
+RUN_LINE_CHUNKS = "run_line_chunks"  # id {run_id}:{n}: a run's lines, in chunks read consistently
 INSTALLMENTS = "installments"  # guard items: which payment holds installment n
 
 TABLES: dict[str, Table] = {table.name: table for table in (
@@ -109,6 +110,7 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     _table(DISTRIBUTION_LINES, Kind.DISTRIBUTION, "line_id", group_field="run_id", **ONE_ITEM),
     _table(NOTICES, Kind.DISTRIBUTION, "notice_id", group_field="run_id"),
     _table(LIVE_RUNS, Kind.INTERNAL, "cash_flow_event_id", version_items=False, item_sk="guard"),
+    _table(RUN_LINE_CHUNKS, Kind.INTERNAL, "chunk_id", version_items=False, item_sk="chunk"),
     _table(INSTALLMENTS, Kind.INTERNAL, "payment_id", version_items=False, item_sk="guard"),
 )}
 

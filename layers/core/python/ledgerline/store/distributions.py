@@ -1,25 +1,34 @@
-"""Storage of the distribution records: reads by group, versioned writes, a run's lines in chunks.
+"""Storage of the distribution records: reads by group, versioned writes, a run's lines.
 
 Every record goes through `records.record_items` (versions, history, changed_by) except the
-run's lines, which are immutable: one item each, like an ingested event. A write that must
-be all-or-nothing is one `TransactWriteItems` (at most 100 items).
+run's lines, which are immutable: one item each, like an ingested event, for the read API.
+A run also keeps its lines in chunk items of up to 500 (`run_line_chunks`, internal), written
+in the run's own transaction: the run's readers (approval, payment file, notices) read those
+with consistent reads by key, never the eventually consistent index. A write that must be
+all-or-nothing is one `TransactWriteItems` (at most 100 items); line items, which can be
+rewritten identically, go by `BatchWriteItem` (25 a call, one write unit each).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from ledgerline import aws
 from ledgerline.domain.category import RecordWrite, Ref
-from ledgerline.domain.tables import DISTRIBUTION_LINES
+from ledgerline.domain.tables import DISTRIBUTION_LINES, RUN_LINE_CHUNKS
 from ledgerline.settings import get_settings
 from ledgerline.store import reads
 from ledgerline.store.keys import current_key, index_keys, item_key, system_time
 from ledgerline.store.records import EventContext, batch_get, record_items, record_of, to_attributes, transact
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+BATCH_WRITE_ITEMS = 25  # DynamoDB's limit per BatchWriteItem
 GROUP_PAGE = 1000
+LINES_PER_CHUNK = 500  # about 30 KB an item, far below DynamoDB's 400 KB
 
 
 def group(tenant: str, table: str, group_id: str) -> list[dict[str, Any]]:
@@ -77,25 +86,89 @@ def guard_delete(tenant: str, table: str, guard_id: str, holder: str) -> dict[st
     }}
 
 
+def _line_item(context: EventContext, line: dict[str, Any], now: str) -> dict[str, Any]:
+    """The one immutable item of a line, its record version 1, stamped `now`."""
+    record = {**line, "version": 1, "created_at": now, "updated_at": now, "deleted": False}
+    return {
+        **current_key(context.tenant, DISTRIBUTION_LINES, line["line_id"]),
+        **to_attributes({
+            "tenant": context.tenant, "table": DISTRIBUTION_LINES, "id": line["line_id"], "version": 1,
+            "record": record, "changed_by": context.changed_by, "event_id": context.event_id,
+            **index_keys(context.tenant, DISTRIBUTION_LINES, line["line_id"], record, now),
+        }),
+    }
+
+
 def line_puts(context: EventContext, lines: list[dict[str, Any]], now: str) -> list[dict[str, Any]]:
-    """One immutable item per line, its record version 1, created once."""
+    """Transaction puts of lines, each created once."""
+    table = get_settings().records_table
+    return [{"Put": {"TableName": table, "Item": _line_item(context, line, now),
+                     "ConditionExpression": "attribute_not_exists(PK)"}} for line in lines]
+
+
+def write_lines(context: EventContext, lines: list[dict[str, Any]], now: str) -> None:
+    """Write lines by BatchWriteItem. A line's id and content are fixed by its run (the same
+    `context` and `now` each time), so writing it again after a crash rewrites the same item."""
+    client, table = aws.dynamodb(), get_settings().records_table
+    for start in range(0, len(lines), BATCH_WRITE_ITEMS):
+        request = {table: [{"PutRequest": {"Item": _line_item(context, line, now)}}
+                           for line in lines[start:start + BATCH_WRITE_ITEMS]]}
+        _batch_write(client, request)
+
+
+def _batch_write(client: Any, request: dict[str, Any]) -> None:
+    delay = 0.02
+    while request:
+        request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        if request:
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+_LINE_FIELDS = ("holder_id", "units", "ownership_percentage", "amount")
+
+
+def chunk_puts(context: EventContext, run_id: str, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Transaction puts of a run's lines in chunks of `LINES_PER_CHUNK` (holder_id, units,
+    ownership_percentage, amount as text, exact), with the calculating request's id."""
     table = get_settings().records_table
     puts = []
-    for line in lines:
-        record = {**line, "version": 1, "created_at": now, "updated_at": now, "deleted": False}
-        puts.append({"Put": {
-            "TableName": table,
-            "Item": {
-                **current_key(context.tenant, DISTRIBUTION_LINES, line["line_id"]),
-                **to_attributes({
-                    "tenant": context.tenant, "table": DISTRIBUTION_LINES, "id": line["line_id"], "version": 1,
-                    "record": record, "changed_by": context.changed_by, "event_id": context.event_id,
-                    **index_keys(context.tenant, DISTRIBUTION_LINES, line["line_id"], record, now),
-                }),
-            },
-            "ConditionExpression": "attribute_not_exists(PK)",
-        }})
+    for number, start in enumerate(range(0, len(lines), LINES_PER_CHUNK)):
+        rows = [[str(line[name]) for name in _LINE_FIELDS] for line in lines[start:start + LINES_PER_CHUNK]]
+        puts.append({"Put": {"TableName": table, "Item": {
+            **item_key(context.tenant, RUN_LINE_CHUNKS, chunk_id(run_id, number)),
+            "lines": {"S": json.dumps(rows, separators=(",", ":"))},
+            "request_id": {"S": context.event_id},
+        }, "ConditionExpression": "attribute_not_exists(PK)"}})
     return puts
+
+
+def chunk_count(line_count: int) -> int:
+    return -(-line_count // LINES_PER_CHUNK)
+
+
+def chunk_id(run_id: str, number: int) -> str:
+    return f"{run_id}:{number:04d}"
+
+
+def run_lines(tenant: str, run: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """A run's lines, in the order they were calculated, and the calculating request's id:
+    consistent reads of its chunk items (one BatchGetItem per 100 chunks)."""
+    ids = [chunk_id(run["run_id"], n) for n in range(chunk_count(int(run["line_count"])))]
+    found = batch_get(tenant, [Ref(RUN_LINE_CHUNKS, chunk) for chunk in ids])
+    chunks = {ref.id: item for ref, item in found.items()}
+    missing = [chunk for chunk in ids if chunks[chunk] is None]
+    if missing:
+        raise LookupError(f"run {run['run_id']} lacks line chunks {missing}")
+    lines = []
+    for chunk in ids:
+        for holder_id, units, percentage, amount in json.loads(chunks[chunk]["lines"]):  # type: ignore[index]
+            lines.append({"line_id": f"{run['run_id']}:{holder_id}", "run_id": run["run_id"],
+                          "asset_id": run["asset_id"], "holder_id": holder_id, "units": Decimal(units),
+                          "ownership_percentage": Decimal(percentage), "amount": Decimal(amount),
+                          "currency": run["currency"]})
+    request_id = chunks[ids[0]]["request_id"] if ids else ""  # type: ignore[index]
+    return lines, request_id
 
 
 def transact_in_chunks(items: list[dict[str, Any]]) -> int:
@@ -105,13 +178,3 @@ def transact_in_chunks(items: list[dict[str, Any]]) -> int:
         transact(items[start:start + TRANSACTION_ITEMS])
         count += 1
     return count
-
-
-def delete_lines(tenant: str, line_ids: list[str]) -> None:
-    """Remove the lines of a run whose own transaction was refused (written ahead of it)."""
-    client, table = aws.dynamodb(), get_settings().records_table
-    for start in range(0, len(line_ids), 25):
-        request = {table: [{"DeleteRequest": {"Key": item_key(tenant, DISTRIBUTION_LINES, line_id)}}
-                           for line_id in line_ids[start:start + 25]]}
-        while request:
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}

@@ -1,4 +1,8 @@
-"""A distribution run's states: calculated → approved → exported; canceled from calculated or approved."""
+"""A distribution run's states: calculated → approved → exported; canceled from calculated or approved.
+
+A run too large for one transaction is first stored `calculating` (its lines fixed, not yet all
+written as records) and becomes `calculated` once they are; no action applies to it meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from ledgerline.domain.errors import DomainError, Violation
 
 
 class RunStatus(StrEnum):
+    CALCULATING = "calculating"
     CALCULATED = "calculated"
     APPROVED = "approved"
     EXPORTED = "exported"
@@ -27,7 +32,7 @@ TRANSITIONS: dict[RunAction, tuple[frozenset[RunStatus], RunStatus]] = {
     RunAction.MARK_EXPORTED: (frozenset({RunStatus.APPROVED}), RunStatus.EXPORTED),
 }
 # States whose run still counts for its cash-flow event (one live run per event).
-LIVE = frozenset({RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.EXPORTED})
+LIVE = frozenset({RunStatus.CALCULATING, RunStatus.CALCULATED, RunStatus.APPROVED, RunStatus.EXPORTED})
 # States that let the payment file and notices be produced.
 PAYABLE = frozenset({RunStatus.APPROVED, RunStatus.EXPORTED})
 
