@@ -316,7 +316,7 @@ def main(loans: int = 8, purchases: int = 4) -> None:
     import functions.authorizer.handler as authorizer_handler
     import functions.ingest.handler as ingest_handler
     import functions.worker.handler as worker_handler
-    from bench.worker import _patch_moto_transaction_copy
+    from bench.common import skip_moto_transaction_copy
     from ledgerline import aws
     from ledgerline.api import ingest_routes
     from ledgerline.settings import get_settings
@@ -325,7 +325,7 @@ def main(loans: int = 8, purchases: int = 4) -> None:
     from local.stream_pump import StreamPump
     from tests.builders import FakeLambdaContext, api_event
 
-    _patch_moto_transaction_copy()
+    skip_moto_transaction_copy()
     with mock_aws():
         aws.reset()
         get_settings.cache_clear()

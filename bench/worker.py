@@ -24,7 +24,7 @@ from typing import Any
 import botocore.client
 import botocore.exceptions
 
-from bench.common import median_seconds
+from bench.common import median_seconds, skip_moto_transaction_copy
 from ledgerline import settings as env
 from ledgerline.domain.tables import OUTGOING_EVENTS, TABLES, Kind, of_kind
 
@@ -72,24 +72,6 @@ def _counted_call(self: Any, service: str, operation: str, params: dict[str, Any
 
 botocore.client.BaseClient._make_api_call = _counting_call  # type: ignore[method-assign]
 
-def _patch_moto_transaction_copy() -> None:
-    """moto deep-copies every table a transaction touches, stream included, to roll back on a
-    failed condition: O(table) per transaction, which would make this a benchmark of moto. The
-    benchmark runs one writer and no transaction of it may fail (checked below), so the copy is
-    skipped. Only moto is patched, never product code."""
-    import copy
-
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models.table import Table
-
-    class _Copy:
-        @staticmethod
-        def deepcopy(value: Any, *args: Any) -> Any:
-            return value if isinstance(value, Table) else copy.deepcopy(value, *args)
-
-    models.copy = _Copy  # type: ignore[attr-defined]
-
-
 # Tables the worker writes: the derived ones and the log of published events.
 DERIVED_TABLES = (*of_kind(Kind.DERIVED), OUTGOING_EVENTS)
 
@@ -106,7 +88,7 @@ def main(disbursements: int = 40) -> None:
     from local.stream_pump import StreamPump
     from tests.builders import FakeLambdaContext, client, loan, operation, payment
 
-    _patch_moto_transaction_copy()
+    skip_moto_transaction_copy()
     with mock_aws():
         aws.reset()
         get_settings.cache_clear()

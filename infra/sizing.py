@@ -13,6 +13,10 @@ time and its cold start need only raises the bill:
   DynamoDB round trips; half the GB-seconds. 512 MB keeps the cold start (importing pydantic
   and Powertools) well under a second of extra latency for the partner.
 - tables 512 MB: pages of up to 500 items are serialised in the function (`bench/reads.py`).
+- distributions 1769 MB (was 1024): one full vCPU. Its large requests are CPU-bound in the
+  function: botocore validates and serialises every item of a 10,000-line run or a 2,000-row
+  holder file (`bench/distributions.py`); the function is called a few times per cycle, so
+  the price of the memory is small, and the time it saves keeps those requests inside 28 s.
 - worker 256 MB (was 512): asynchronous, nobody waits on its latency; about 1 ms of CPU per
   record becomes 7 ms at 256 MB, next to ~28 ms of round trips per record.
 """
@@ -22,4 +26,5 @@ FUNCTION_MEMORY_MB = {
     "ingest": 512,
     "tables": 512,
     "worker": 256,
+    "distributions": 1769,
 }

@@ -34,7 +34,7 @@ INGEST_RECORDS_WRITE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
-# Distributions write the same kinds of items, and delete a refused run's lines in batches.
+# Distributions write the same kinds of items, and a large run's line items in batches.
 DISTRIBUTIONS_RECORDS_WRITE_ACTIONS = (*INGEST_RECORDS_WRITE_ACTIONS, "dynamodb:BatchWriteItem")
 # Powertools' DynamoDBPersistenceLayer: read, claim, complete, and delete on failure.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
@@ -143,8 +143,8 @@ class LedgerlineStack(Stack):
                 env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
                 env.DEMO_SEED: "true" if config.demo_seed else "false",
             },
-            # A 10,000-holder run allocates and writes 10,000 lines (docs/performance.md).
-            memory_size=1024,
+            # A 10,000-holder run allocates and writes 10,000 lines (infra/sizing.py).
+            memory_size=FUNCTION_MEMORY_MB["distributions"],
             # Under the gateway's 29 s, with room for a 10,000-holder run's line writes.
             timeout=Duration.seconds(28),
         )
@@ -154,6 +154,16 @@ class LedgerlineStack(Stack):
         )
         idempotency.grant(distributions.role, *IDEMPOTENCY_ACTIONS)
         storage.cursor_secret.grant_read(distributions.role)
+        # A run too large to finish within its request is finished by the function invoking
+        # itself asynchronously (ledgerline.run_completion). A policy of its own: the function
+        # waits for its role's default policy, which therefore cannot name the function.
+        iam.Policy(
+            self,
+            "DistributionsFinishRuns",
+            roles=[distributions.role],
+            statements=[iam.PolicyStatement(actions=["lambda:InvokeFunction"],
+                                            resources=[distributions.function.function_arn])],
+        )
 
         for fn in (ingest, tables, distributions):
             nag.acknowledge(

@@ -53,7 +53,7 @@ def test_function_logs_json_to_its_own_group_with_retention_and_traces(synthesiz
 
 @pytest.mark.parametrize(
     ("name", "memory", "timeout"),
-    [("authorizer", 256, 5), ("ingest", 512, 20), ("tables", 512, 15), ("distributions", 1024, 28)],
+    [("authorizer", 256, 5), ("ingest", 512, 20), ("tables", 512, 15), ("distributions", 1769, 28)],
 )
 def test_function_memory_and_timeout_stay_inside_the_gateway_limit(synthesized, name, memory, timeout):
     props = synthesized.resource(function_id(synthesized, name))["Properties"]

@@ -76,7 +76,7 @@ def test_ingest_function_writes_records_item_by_item(synthesized):
     assert not actions_on(statements, ref(table_ids["secret"]))
 
 
-def test_distributions_function_writes_records_and_deletes_refused_lines_in_batches(synthesized):
+def test_distributions_function_writes_records_and_line_items_in_batches(synthesized):
     statements = function_statements(synthesized, "distributions")
     table_ids = ids(synthesized)
     writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
@@ -87,6 +87,20 @@ def test_distributions_function_writes_records_and_deletes_refused_lines_in_batc
     assert actions_on(statements, arn_of(table_ids["idempotency"])) == {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
     }
+
+
+def test_only_the_distributions_function_invokes_a_function_and_only_itself(synthesized):
+    built = synthesized.built
+    for name in FUNCTIONS:
+        invokes = [s for s in function_statements(synthesized, name)
+                   if "lambda:InvokeFunction" in as_list(s["Action"])]
+        if name != "distributions":
+            assert invokes == [], name
+            continue
+        [statement] = invokes
+        itself = built.logical_id(built.stack.functions["distributions"].function)
+        assert as_list(statement["Action"]) == ["lambda:InvokeFunction"]
+        assert as_list(statement["Resource"]) == [arn_of(itself)]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -101,6 +101,7 @@ def crash_on_write_call(monkeypatch: pytest.MonkeyPatch, number: int) -> None:
 @pytest.mark.parametrize("crash_at", [2, 5, 9])
 def test_a_crash_between_writes_is_completed_by_calculating_again(api, tables, monkeypatch, crash_at):
     register(api)
+    monkeypatch.setattr(store, "WRITERS", 1)  # one write call at a time, so the crash point is exact
     crash_on_write_call(monkeypatch, crash_at)
     assert calculate(api)[0] == 500  # the function died mid-way (here: its unexpected-error answer)
     monkeypatch.undo()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ledgerline.domain.distributions.files import payment_file, payment_file_name, safe_cell
-from ledgerline.domain.distributions.holders_csv import COLUMNS, parse_holders_csv
+from ledgerline.domain.distributions.holders_csv import COLUMNS, MAX_ROWS, parse_holders_csv
 from ledgerline.domain.distributions.models import (
     AssetIn,
     CashFlowEventIn,
@@ -95,6 +95,14 @@ def test_a_file_without_header_is_refused():
     assert refused(f"h1,Alice,,,{IBAN},,,,1\n".encode()) == [
         ("row 1: h1", "unknown-column"), ("row 1: Alice", "unknown-column"), ("row 1: ", "unknown-column"),
         ("row 1: " + IBAN, "unknown-column"), ("row 1: 1", "unknown-column"), ("row 1: holder_id", "missing-header")]
+
+
+def test_a_file_of_more_holders_than_one_request_can_apply_is_refused_whole():
+    rows = "".join(f"h{n},Holder {n},,,,,,,{n + 1}\n" for n in range(MAX_ROWS + 1))
+    content = f"{HEADER}\n{rows}".encode()
+    assert len(content) < 256 * 1024  # within the body limit, yet too many rows
+    assert refused(content) == [(f"row {MAX_ROWS + 2}", "too-many-rows")]
+    assert len(parse_holders_csv(f"{HEADER}\n{rows[:rows.index(f'h{MAX_ROWS},')]}".encode(), set())) == MAX_ROWS
 
 
 def test_extra_columns_and_extra_cells_are_refused():

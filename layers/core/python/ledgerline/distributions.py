@@ -241,9 +241,8 @@ def import_holders(actor: Actor, asset_id: str, content: bytes, effective_date: 
         positions = store.current(actor.tenant, POSITIONS,
                                   [position_id(asset_id, row.holder_id, day) for row in rows if row.units is not None])
         writes, counts = _import_writes(asset_id, rows, holders, positions, day)
-        for start in range(0, len(writes), WRITES_PER_TRANSACTION):
-            store.commit(actor.context(), writes[start:start + WRITES_PER_TRANSACTION],
-                         [_live_check(actor.tenant, ASSETS, asset_id)])
+        store.commit_in_chunks(actor.context(), writes, WRITES_PER_TRANSACTION,
+                               [_live_check(actor.tenant, ASSETS, asset_id)])
         return Answer(200, counts)
 
     return _retry(attempt)
@@ -668,8 +667,7 @@ def generate_notices(actor: Actor, run_id: str) -> Answer:
                                              {"payment_date": event.get("payment_date", run.get("payment_date", ""))},
                                              exponent), "deleted": False}, None)
                       for line in missing]
-            for start in range(0, len(writes), WRITES_PER_TRANSACTION):
-                store.commit(actor.context(), writes[start:start + WRITES_PER_TRANSACTION])
+            store.commit_in_chunks(actor.context(), writes, WRITES_PER_TRANSACTION)
         return Answer(200, {"notices": _notices(actor, run_id, [n for n in paid])})
 
     return _retry(attempt)
@@ -697,8 +695,7 @@ def mark_sent(actor: Actor, run_id: str, body: Any) -> Answer:
         writes = [_write(NOTICES, n, {**{k: v for k, v in notices[n].items() if k not in _META}, "deleted": False,
                                       "status": "sent", "sent_at": now}, notices[n])
                   for n in dict.fromkeys(wanted) if notices[n]["status"] != "sent"]
-        for start in range(0, len(writes), WRITES_PER_TRANSACTION):
-            store.commit(actor.context(), writes[start:start + WRITES_PER_TRANSACTION])
+        store.commit_in_chunks(actor.context(), writes, WRITES_PER_TRANSACTION)
         return Answer(200, {"notices": _notices(actor, run_id, paid)})
 
     return _retry(attempt)

@@ -4,7 +4,9 @@ Header (any order, any subset that includes `holder_id`):
 `holder_id,name,email,tax_id,iban,account_number,bank_code,beneficiary_name,units`.
 Row N is the file's line number where the record starts, the header being row 1. An empty
 cell leaves that field as it is; a new holder needs a name. Every bad row is listed as
-`row N: field`, and one bad row refuses the whole file.
+`row N: field`, and one bad row refuses the whole file. A file holds at most `MAX_ROWS`
+holders, so that applying it stays well inside the function's time limit (docs/performance.md);
+a larger register is imported as several files.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ledgerline.domain.errors import DomainError, Violation, validation_error
 from ledgerline.domain.values import Email, Id
 
 COLUMNS = ("holder_id", "name", "email", "tax_id", "iban", "account_number", "bank_code", "beneficiary_name", "units")
+MAX_ROWS = 2_000
 PAYMENT_COLUMNS = ("iban", "account_number", "bank_code", "beneficiary_name")
 _CELL_TYPES: dict[str, TypeAdapter[Any]] = {
     "holder_id": TypeAdapter(Id),
@@ -64,6 +67,10 @@ def parse_holders_csv(content: bytes, existing_holder_ids: set[str]) -> list[Hol
     violations = _header_violations(columns)
     if violations:
         raise _refuse(violations)
+    if len(records) - 1 > MAX_ROWS:
+        raise _refuse([Violation(f"row {records[MAX_ROWS + 1][0]}", "too-many-rows",
+                                 f"the file has {len(records) - 1} holders; a file holds at most {MAX_ROWS}: "
+                                 f"split it into several files (each is applied on its own)")])
     rows: list[HolderRow] = []
     seen: dict[str, int] = {}
     for number, cells in records[1:]:
