@@ -194,3 +194,26 @@ def test_on_lambda_the_function_invokes_itself_asynchronously(monkeypatch):
 
     assert loads(call["Payload"]) == {"ledgerline": "finish-run", "tenant": "t1", "run_id": "run_1",
                                       "key_id": "key_maker", "request_id": "req-1"}
+
+
+def test_notices_of_a_large_run_are_generated_and_marked_sent_in_slices(api, tables, monkeypatch):
+    register(api)
+    run_id = ok(calculate(api), 201)["distribution_run"]["run_id"]
+    ok(api("POST", f"/api/distribution-runs/{run_id}/approve", **CHECKER))
+    monkeypatch.setattr(ops, "SYNC_LINES", 100)
+    monkeypatch.setattr(ops, "NOTICES_PER_REQUEST", 70)
+
+    for route, status in (("generate", "generated"), ("mark-sent", "sent")):
+        seen: list[str] = []
+        for expected_remaining in (90, 20, 0):
+            answer = ok(api("POST", f"/api/distribution-runs/{run_id}/notices/{route}",
+                            {} if route == "mark-sent" else None))
+            assert answer["remaining"] == expected_remaining
+            assert {notice["status"] for notice in answer["notices"]} == {status}
+            seen += [notice["notice_id"] for notice in answer["notices"]]
+        assert sorted(seen) == sorted(set(seen)) and len(seen) == HOLDERS
+        # Once none remain, calling again changes nothing.
+        assert ok(api("POST", f"/api/distribution-runs/{run_id}/notices/{route}",
+                      {} if route == "mark-sent" else None)) == {"notices": [], "remaining": 0}
+    notices = stored_items(tables, "notices")
+    assert len(notices) == HOLDERS and {n["record"]["M"]["status"]["S"] for n in notices} == {"sent"}

@@ -63,6 +63,8 @@ LINES_IN_RUN_TRANSACTION = 94
 # Runs of up to this many lines answer 201 once complete; larger ones answer 202 while
 # `calculating` and are finished asynchronously (docs/distributions.md, docs/performance.md).
 SYNC_LINES = 1_000
+# Notices a request of a run of more than SYNC_LINES paid lines generates or marks sent.
+NOTICES_PER_REQUEST = 2_000
 # The run's first transaction holds its 2 items, its guard, the asset check and its chunks.
 MAX_RUN_LINES = (store.TRANSACTION_ITEMS - 4) * store.LINES_PER_CHUNK
 # Record writes per transaction when a request writes many records: 2 items each, plus the
@@ -648,7 +650,13 @@ def payment_file(actor: Actor, run_id: str) -> tuple[str, str]:
 
 
 def generate_notices(actor: Actor, run_id: str) -> Answer:
-    """One notice per paid line; notices that exist already stay as they are."""
+    """One notice per paid line; notices that exist already stay as they are.
+
+    A run of up to `SYNC_LINES` paid lines is done in one request, which answers all its
+    notices. A larger one is done in slices of `NOTICES_PER_REQUEST`: each request generates the
+    next slice and answers it with how many are still `remaining`, so the client calls again
+    until none remain (every request stays far inside the time and response size limits).
+    """
 
     def attempt() -> Answer:
         run = _run(actor, run_id)
@@ -656,19 +664,24 @@ def generate_notices(actor: Actor, run_id: str) -> Answer:
         paid = [line for line in _lines(actor, run) if Decimal(line["amount"]) > 0]
         existing = store.current(actor.tenant, NOTICES, [notice_id(run_id, line["holder_id"]) for line in paid])
         missing = [line for line in paid if existing[notice_id(run_id, line["holder_id"])] is None]
-        if missing:
+        sliced = len(paid) > SYNC_LINES
+        now_missing = missing[:NOTICES_PER_REQUEST] if sliced else missing
+        if now_missing:
             asset = store.one(actor.tenant, ASSETS, run["asset_id"]) or {"asset_id": run["asset_id"], "name": ""}
             event = store.one(actor.tenant, CASH_FLOW_EVENTS, f"{run['asset_id']}:{run['cash_flow_event_id']}") or {}
-            holders = _holders_of(actor, run["asset_id"], [line["holder_id"] for line in missing])
+            holders = _holders_of(actor, run["asset_id"], [line["holder_id"] for line in now_missing])
             exponent = minor_unit_exponent(run["currency"])
             assert exponent is not None
             writes = [_write(NOTICES, notice_id(run_id, line["holder_id"]),
                              {**build_notice(run, line, holders[line["holder_id"]] or {}, asset,
                                              {"payment_date": event.get("payment_date", run.get("payment_date", ""))},
                                              exponent), "deleted": False}, None)
-                      for line in missing]
+                      for line in now_missing]
             store.commit_in_chunks(actor.context(), writes, WRITES_PER_TRANSACTION)
-        return Answer(200, {"notices": _notices(actor, run_id, [n for n in paid])})
+        if sliced:
+            return Answer(200, {"notices": _notices(actor, run_id, now_missing),
+                                "remaining": len(missing) - len(now_missing)})
+        return Answer(200, {"notices": _notices(actor, run_id, paid)})
 
     return _retry(attempt)
 
@@ -692,10 +705,17 @@ def mark_sent(actor: Actor, run_id: str, body: Any) -> Answer:
                    for i, n in enumerate(wanted) if n not in notices]
         require(unknown)
         now = system_time()
+        pending = [n for n in dict.fromkeys(wanted) if notices[n]["status"] != "sent"]
+        sliced = len(paid) > SYNC_LINES
+        now_pending = pending[:NOTICES_PER_REQUEST] if sliced else pending
         writes = [_write(NOTICES, n, {**{k: v for k, v in notices[n].items() if k not in _META}, "deleted": False,
                                       "status": "sent", "sent_at": now}, notices[n])
-                  for n in dict.fromkeys(wanted) if notices[n]["status"] != "sent"]
+                  for n in now_pending]
         store.commit_in_chunks(actor.context(), writes, WRITES_PER_TRANSACTION)
+        if sliced:
+            marked = store.current(actor.tenant, NOTICES, now_pending)
+            return Answer(200, {"notices": [public(marked[n]) for n in sorted(now_pending) if marked[n]],
+                                "remaining": len(pending) - len(now_pending)})
         return Answer(200, {"notices": _notices(actor, run_id, paid)})
 
     return _retry(attempt)

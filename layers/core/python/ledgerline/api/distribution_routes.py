@@ -264,7 +264,8 @@ def create_cash_flow_event(asset_id: str):
                          "202 with the run `calculating` and its lines, and becomes `calculated` shortly after "
                          "(poll the run).",
              tags=["distributions"], responses={
-                 **answers(JsonObject, 400, 404, 409, 413, 415, 422),
+                 **{status: answer for status, answer in answers(JsonObject, 400, 404, 409, 413, 415, 422).items()
+                    if status != 200},
                  201: {"description": "the run, calculated", "content": {"application/json": {"model": JsonObject}}},
                  202: {"description": "a large run, still calculating (poll GET /api/distribution-runs/{run_id})",
                        "content": {"application/json": {"model": JsonObject}}}})
