@@ -312,15 +312,19 @@ def mark_exported(run_id: str):
     return _change(DISTRIBUTE, lambda actor: ops.mark_exported(actor, run_id))
 
 
+_IN_SLICES = ("A run of more than 1,000 paid lines goes in slices of 2,000 a request: the answer holds the slice's "
+              "notices and `remaining`; call again until it is 0.")
+
+
 @router.post("/api/distribution-runs/<run_id>/notices/generate", summary="Generate holder notices (distribute scope)",
-             tags=["distributions"], responses=answers(JsonObject, 404, 409))
+             description=_IN_SLICES, tags=["distributions"], responses=answers(JsonObject, 404, 409))
 @tracer.capture_method
 def generate_notices(run_id: str):
     return _change(DISTRIBUTE, lambda actor: ops.generate_notices(actor, run_id))
 
 
 @router.post("/api/distribution-runs/<run_id>/notices/mark-sent", summary="Mark notices sent (distribute scope)",
-             tags=["distributions"], responses=answers(JsonObject, 400, 404, 409, 413, 415, 422))
+             description=_IN_SLICES, tags=["distributions"], responses=answers(JsonObject, 400, 404, 409, 413, 415, 422))
 @tracer.capture_method
 def mark_sent(run_id: str):
     return _json_change(DISTRIBUTE, lambda actor, body: ops.mark_sent(actor, run_id, body), optional=True)
