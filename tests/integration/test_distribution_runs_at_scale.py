@@ -46,12 +46,12 @@ def calculate(api):
     return api("POST", "/api/distributions/calculate", {"asset_id": "fund", "cash_flow_event_id": "q1"})
 
 
-def stored_items(tables: Any, table: str) -> list[dict[str, Any]]:
-    """The current items of one table, as stored."""
+def stored_items(tables: Any, table: str, sort_key: str = "v0") -> list[dict[str, Any]]:
+    """The current items (or guards: sort_key "guard") of one table, as stored."""
     items, start = [], {}
     while True:
         page = _scan(tables, start)
-        items += [item for item in page["Items"] if item["PK"]["S"].split("#")[2] == table and item["SK"]["S"] == "v0"]
+        items += [item for item in page["Items"] if item["PK"]["S"].split("#")[2] == table and item["SK"]["S"] == sort_key]
         if "LastEvaluatedKey" not in page:
             return items
         start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
@@ -71,6 +71,7 @@ def assert_one_complete_run(tables: Any, api, run_id: str) -> None:
     assert {line_id.split(":")[0] for line_id in ids} == {run_id}
     assert sum(Decimal(item["record"]["M"]["amount"]["N"]) for item in lines) == AMOUNT
     assert {item["id"]["S"].split(":")[0] for item in stored_items(tables, "distribution_runs")} == {run_id}
+    assert [guard["holder"]["S"] for guard in stored_items(tables, "live_runs", "guard")] == [run_id]
     run = ok(api("GET", f"/api/distribution-runs/{run_id}"))
     assert run["distribution_run"]["status"] == "calculated"
     assert sum(line["amount"] for line in run["distribution_lines"]) == AMOUNT
@@ -217,3 +218,12 @@ def test_notices_of_a_large_run_are_generated_and_marked_sent_in_slices(api, tab
                       {} if route == "mark-sent" else None)) == {"notices": [], "remaining": 0}
     notices = stored_items(tables, "notices")
     assert len(notices) == HOLDERS and {n["record"]["M"]["status"]["S"] for n in notices} == {"sent"}
+
+
+def test_a_run_beyond_the_largest_first_transaction_is_refused_whole(api, tables, monkeypatch):
+    register(api, holders=3)
+    monkeypatch.setattr(ops, "MAX_RUN_LINES", 2)
+    refused = calculate(api)
+    assert refused[0] == 422 and [e["code"] for e in refused[2]["errors"]] == ["too-many-holders"]
+    assert stored_items(tables, "distribution_runs") == [] and stored_items(tables, "live_runs", "guard") == []
+    assert stored_items(tables, "distribution_lines") == []
