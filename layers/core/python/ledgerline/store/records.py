@@ -88,21 +88,29 @@ def batch_get(tenant: str, refs: Iterable[Ref]) -> dict[Ref, dict[str, Any] | No
     """Consistent reads of current items (or guards), one BatchGetItem per 100 keys."""
     wanted = {record_pk(tenant, r.table, r.id): r for r in dict.fromkeys(refs)}
     found: dict[Ref, dict[str, Any] | None] = {ref: None for ref in wanted.values()}
-    pending = [item_key(tenant, ref.table, ref.id) for ref in wanted.values()]
+    for item in get_items([item_key(tenant, ref.table, ref.id) for ref in wanted.values()]):
+        found[wanted[item["PK"]["S"]]] = from_attributes(item)
+    return found
+
+
+def get_items(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored items (as DynamoDB returns them, in no order) of `keys`: consistent reads, one
+    BatchGetItem per 100 keys, unprocessed keys retried with backoff. Absent items are left out."""
     client, table = aws.dynamodb(), _table()
+    items: list[dict[str, Any]] = []
     delay = 0.02
+    pending = list(keys)
     while pending:
         chunk, pending = pending[:100], pending[100:]
         request = {table: {"Keys": chunk, "ConsistentRead": True}}
         while request:
             response = client.batch_get_item(RequestItems=request)
-            for item in response["Responses"].get(table, []):
-                found[wanted[item["PK"]["S"]]] = from_attributes(item)
+            items += response["Responses"].get(table, [])
             request = response.get("UnprocessedKeys") or {}
             if request:
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
-    return found
+    return items
 
 
 def record_of(item: dict[str, Any] | None) -> dict[str, Any] | None:

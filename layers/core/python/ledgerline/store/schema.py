@@ -21,16 +21,34 @@ class Index:
     partition_key: str
     sort_key: str
     purpose: str
+    lists_by: str  # what one partition holds: a table (TABLE), one disbursement's records (OWNER), one client's (CLIENT)
+    keys_only: bool = False  # projects the keys only: a list reads the page's items by key
+
+    @property
+    def projection(self) -> str:
+        return "KEYS_ONLY" if self.keys_only else "ALL"
 
 
+TABLE, OWNER, CLIENT = "table", "owner", "client"
 # Only current items (SK = v0) of readable tables carry these attributes, so version
 # items, keys and guards never appear in an index.
-LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated_at}#{id}: list a table by updated_at")
-BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{updated_at}#{id}: a disbursement's records")
-BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records")
-INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT)
+LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated_at}#{id}: list a table by updated_at",
+                      TABLE)
+BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{updated_at}#{id}: a disbursement's records",
+                        OWNER)
+BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records",
+                  CLIENT)
+# The same two listings, keys only, for the tables whose items exceed 1 KB (`keys_only_indexes`
+# in the registry: statements, outgoing events): an index copy of the whole item would cost a
+# write unit per KB, a copy of its keys costs one. A page then reads its items by key.
+LIST_BY_TABLE_KEYS = Index("GSI4", "GSI4PK", "GSI4SK", "as GSI1, keys only: a table of large items by updated_at",
+                           TABLE, keys_only=True)
+BY_DISBURSEMENT_KEYS = Index("GSI5", "GSI5PK", "GSI5SK", "as GSI2, keys only: a disbursement's large items",
+                             OWNER, keys_only=True)
+INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT, LIST_BY_TABLE_KEYS, BY_DISBURSEMENT_KEYS)
 # Every readable table is listed on LIST_BY_TABLE; each list filter has an index of its own.
 INDEX_OF_FILTER = {Filter.DISBURSEMENT: BY_DISBURSEMENT, Filter.CLIENT: BY_CLIENT}
+_KEYS_ONLY_VARIANT = {LIST_BY_TABLE: LIST_BY_TABLE_KEYS, BY_DISBURSEMENT: BY_DISBURSEMENT_KEYS}
 
 
 def indexes_of(table: str) -> tuple[Index, ...]:
@@ -38,11 +56,16 @@ def indexes_of(table: str) -> tuple[Index, ...]:
 
     A filter on the table's own id field (`disbursement_id` on disbursements and statements,
     `client_id` on clients) names one record, read by its key (`store.reads.list_records`): no
-    index copy is written for it."""
+    index copy is written for it. A table of large items (`keys_only_indexes`) is listed on the
+    keys-only variants (by table and by disbursement: such a table has no client filter, whose
+    records a keys-only page could not filter)."""
     entry = TABLES[table]
     if not entry.readable:
         return ()
-    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
+    listed = (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
+    if entry.keys_only_indexes:
+        return tuple(_KEYS_ONLY_VARIANT[index] for index in listed)
+    return listed
 
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
@@ -85,7 +108,7 @@ def records_table_definition(table_name: str) -> dict[str, Any]:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": index.projection},
             }
             for index in INDEXES
         ],
