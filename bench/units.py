@@ -22,6 +22,8 @@ def attribute_size(value: dict[str, Any]) -> int:
         return math.ceil(digits / 2) + 1
     if kind in ("BOOL", "NULL"):
         return 1
+    if kind == "B":
+        return len(inner)
     if kind == "M":
         return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in inner.items())
     if kind == "L":

@@ -38,7 +38,7 @@ BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_
                         OWNER)
 BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records",
                   CLIENT)
-# The same two listings, keys only, for the tables whose items exceed 1 KB (`keys_only_indexes`
+# The same two listings, keys only, for the tables whose items exceed 1 KB (`large_items`
 # in the registry: statements, outgoing events): an index copy of the whole item would cost a
 # write unit per KB, a copy of its keys costs one. A page then reads its items by key.
 LIST_BY_TABLE_KEYS = Index("GSI4", "GSI4PK", "GSI4SK", "as GSI1, keys only: a table of large items by updated_at",
@@ -56,14 +56,14 @@ def indexes_of(table: str) -> tuple[Index, ...]:
 
     A filter on the table's own id field (`disbursement_id` on disbursements and statements,
     `client_id` on clients) names one record, read by its key (`store.reads.list_records`): no
-    index copy is written for it. A table of large items (`keys_only_indexes`) is listed on the
+    index copy is written for it. A table of large items (`large_items`) is listed on the
     keys-only variants (by table and by disbursement: such a table has no client filter, whose
     records a keys-only page could not filter)."""
     entry = TABLES[table]
     if not entry.readable:
         return ()
     listed = (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
-    if entry.keys_only_indexes:
+    if entry.large_items:
         return tuple(_KEYS_ONLY_VARIANT[index] for index in listed)
     return listed
 
