@@ -48,8 +48,8 @@ class Table:
     group_field: str | None = None
     # Its records take more than 1 KB: every write unit is 1 KB, so each item stores its record
     # compressed (`store.records`; no condition or filter may then name a field inside it), and
-    # its index copies hold the keys only, a list reading the page's items by key
-    # (`store.schema.indexes_of`).
+    # its copy on the by-table index (whose sort key moves with every update) holds the keys only,
+    # a page reading its items by key (`store.schema.indexes_of`).
     large_items: bool = False
 
     @property
