@@ -74,15 +74,7 @@ def _distribution_read(resource: str, *query: str) -> Route:
 
 ASSET = "/api/assets/{asset_id}"
 RUN = "/api/distribution-runs/{run_id}"
-DISTRIBUTION_WEBHOOK = "/api/webhooks/{webhook_id}"
-WEBHOOK_ROUTES = (
-    Route("POST", "/api/webhooks", "webhooks", frozenset({READ}), headers=("Idempotency-Key",), json_body=True),
-    Route("GET", "/api/webhooks", "webhooks", frozenset({READ}), ("limit", "cursor")),
-    Route("DELETE", WEBHOOK, "webhooks", frozenset({READ}), headers=("Idempotency-Key",)),
-    Route("GET", f"{WEBHOOK}/deliveries", "webhooks", frozenset({READ}), ("limit", "cursor")),
-)
-
-ROUTES = (
+DISTRIBUTION_ROUTES = (
     _distribution_read("/api/assets", "limit", "cursor"),
     _distribute("POST", "/api/assets", json_body=True),
     _distribution_read(ASSET),
@@ -109,6 +101,15 @@ ROUTES = (
     _distribute("POST", "/api/demo/seed"),
 )
 
+WEBHOOK = "/api/webhooks/{webhook_id}"
+WEBHOOK_ROUTES = (
+    Route("POST", "/api/webhooks", "webhooks", frozenset({READ}), headers=("Idempotency-Key",), json_body=True),
+    Route("GET", "/api/webhooks", "webhooks", frozenset({READ}), ("limit", "cursor")),
+    Route("DELETE", WEBHOOK, "webhooks", frozenset({READ}), headers=("Idempotency-Key",)),
+    Route("GET", f"{WEBHOOK}/deliveries", "webhooks", frozenset({READ}), ("limit", "cursor")),
+)
+
+# Webhooks (docs/webhooks.md): a partner's own subscriptions, so the `read` scope.
 WEBHOOK = "/api/webhooks/{webhook_id}"
 WEBHOOK_ROUTES = (
     Route("POST", "/api/webhooks", "webhooks", frozenset({READ}), headers=("Idempotency-Key",), json_body=True),
