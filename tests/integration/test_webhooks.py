@@ -14,9 +14,9 @@ import pytest
 from ledgerline import settings as env
 from ledgerline.domain import webhooks as rules
 from ledgerline.domain.jsonio import loads
-from tests.builders import FakeLambdaContext, api_event, client, ingest, loan
+from tests.builders import FakeLambdaContext, api_event, client, loan
 from tests.conftest import headers_of
-from tests.webhook_receiver import Receiver, receiver
+from tests.webhook_receiver import receiver
 
 STATUS = "disbursement_status_update_outgoing"
 STATEMENT = "disbursement_balance_statement_update_outgoing"

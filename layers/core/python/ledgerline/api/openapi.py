@@ -18,7 +18,14 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from ledgerline.api import distribution_routes, ingest_routes, read_routes, report_routes, validate_routes, webhook_routes
+from ledgerline.api import (
+    distribution_routes,
+    ingest_routes,
+    read_routes,
+    report_routes,
+    validate_routes,
+    webhook_routes,
+)
 from ledgerline.api.ingest_schemas import category_schema, event_name, event_schemas, rebase
 from ledgerline.api.problems import ProblemError
 from ledgerline.api.routes import DISTRIBUTION_ROUTES, WEBHOOK_ROUTES
