@@ -63,7 +63,7 @@ def list_webhooks(limit: Limit = 100, cursor: Cursor = None):
 
 
 @router.delete("/api/webhooks/<webhook_id>", summary="Delete a webhook", tags=["webhooks"],
-               responses=answers(JsonObject, 404, 409))
+               responses=answers(JsonObject, 400, 404, 409, 422))
 @tracer.capture_method
 def delete_webhook(webhook_id: str):
     actor = _actor()
