@@ -270,3 +270,38 @@ def test_the_delivery_log_pages_with_the_cursor(hooks, call_ingest):
     assert {first["items"][0]["event_name"], second["items"][0]["event_name"]} == {STATUS, STATEMENT}
     status, _, problem = call("GET", "/api/webhooks", query={"cursor": first["next_cursor"]})
     assert status == 400  # a cursor of another query is refused
+
+
+def test_deleting_a_webhook_drops_its_queued_retries(hooks, call_ingest):
+    with receiver() as subscriber:
+        subscriber.plan = [500]
+        hook = subscribe(subscriber.url, [STATUS])
+        a_loan(call_ingest)
+        hooks.settle()  # attempt 1 fails; its retry waits hidden on the queue
+        status, _, _ = call("DELETE", f"/api/webhooks/{hook['webhook_id']}")
+        assert status == 200
+        _expose_hidden(hooks.pump.sqs, hooks.queue_url)
+        hooks.settle()
+
+        assert len(subscriber.received) == 1
+    assert [(row["attempt"], row["outcome"]) for row in deliveries(hook["webhook_id"])] == [(1, "failed")]
+    assert hooks.dead_letters() == []
+    visible = hooks.pump.sqs.receive_message(QueueUrl=hooks.queue_url).get("Messages", [])
+    assert visible == []  # the task was done with, not left to come back
+
+
+def test_the_secret_is_stored_nowhere(hooks, tables, call_ingest):
+    from ledgerline.settings import get_settings
+
+    with receiver() as subscriber:
+        hook = subscribe(subscriber.url, [STATUS])
+        call("POST", "/api/webhooks", {"url": subscriber.url, "events": [STATEMENT]},
+             headers={"Idempotency-Key": "stored-nowhere"})
+        a_loan(call_ingest)
+        hooks.settle()
+        assert subscriber.received
+    settings = get_settings()
+    for table in (settings.records_table, settings.idempotency_table):
+        for item in tables.scan(TableName=table)["Items"]:
+            assert "whsec_" not in json.dumps(item), item
+    assert hook["secret"].startswith("whsec_")
