@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ledgerline.actors import Actor, Answer
 from ledgerline.domain import webhooks as rules
 from ledgerline.domain.category import RecordWrite, changed_fields
 from ledgerline.domain.errors import DomainError, validation_error
@@ -29,24 +30,7 @@ from ledgerline.settings import get_settings, secret_setting
 from ledgerline.store import reads
 from ledgerline.store import webhooks as store
 from ledgerline.store.keys import system_time
-from ledgerline.store.records import EventContext
 from ledgerline.store.retry import retry_on_conflict
-
-
-@dataclass(frozen=True)
-class Actor:
-    tenant: str
-    key_id: str
-    request_id: str
-
-    def context(self) -> EventContext:
-        return EventContext(self.tenant, self.request_id, self.key_id, None)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
 
 
 def _not_found(webhook_id: str) -> DomainError:

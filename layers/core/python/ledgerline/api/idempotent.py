@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -26,16 +26,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from ledgerline.actors import Answer
 from ledgerline.api.body import checked_idempotency_key
 from ledgerline.api.http import json_response
 from ledgerline.api.problems import ProblemError
 from ledgerline.domain.jsonio import dumps, loads
 from ledgerline.settings import get_settings
-
-
-class Answer(Protocol):
-    status: int
-    body: dict[str, Any]
 
 
 def _mark_replay(response: dict[str, Any], _record: Any) -> dict[str, Any]:
