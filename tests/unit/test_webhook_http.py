@@ -43,6 +43,13 @@ def test_refused_addresses_are_never_connected_to(monkeypatch, answers, allow, r
         http_post.post("https://hooks.test/in", b"{}", {}, timeout=1, allow_loopback=allow)
 
 
+def test_plain_http_goes_to_loopback_only_even_when_dns_changes(monkeypatch):
+    monkeypatch.setattr(http_post, "resolve", lambda host, port: ["93.184.215.14"])
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("connected"))
+    with pytest.raises(http_post.DeliveryRefused, match="plain http"):
+        http_post.post("http://hooks.test/in", b"{}", {}, timeout=1, allow_loopback=True)
+
+
 def test_a_slow_subscriber_times_out():
     with receiver() as subscriber:
         subscriber.plan = [("sleep", 1.0)]

@@ -117,6 +117,11 @@ def address_refusal(address: str, allow_loopback: bool) -> str | None:
     return None
 
 
+def all_loopback(addresses: list[str]) -> bool:
+    """Plain http is allowed to these addresses only (where the deployment allows loopback)."""
+    return all(ipaddress.ip_address(address.split("%", 1)[0]).is_loopback for address in addresses)
+
+
 def check_addresses(url: SplitResult, addresses: list[str], allow_loopback: bool) -> list[Violation]:
     """The violations of a URL whose host resolved to `addresses` (none: it did not resolve)."""
     if not addresses:
@@ -126,8 +131,7 @@ def check_addresses(url: SplitResult, addresses: list[str], allow_loopback: bool
     if refused:
         return [Violation("url", "refused-address", "resolves to an address deliveries may not reach: "
                                                     + ", ".join(refused))]
-    loopback_only = all(ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses)
-    if url.scheme == "http" and not (allow_loopback and loopback_only):
+    if url.scheme == "http" and not (allow_loopback and all_loopback(addresses)):
         return [Violation("url", "https-required", "must use https (plain http only to loopback, where allowed)")]
     return []
 

@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ledgerline.domain.webhooks import address_refusal
+from ledgerline.domain.webhooks import address_refusal, all_loopback
 
 MAX_ANSWER_BYTES = 64 * 1024  # what is read of the subscriber's answer (it is not kept)
 
@@ -53,6 +53,8 @@ def checked_address(where: Target, allow_loopback: bool) -> str:
     refused = [f"{address} ({reason})" for address in addresses if (reason := address_refusal(address, allow_loopback))]
     if refused:
         raise DeliveryRefused(f"{where.host} resolves to {', '.join(refused)}")
+    if where.scheme != "https" and not all_loopback(addresses):
+        raise DeliveryRefused(f"{where.host} no longer resolves to loopback: plain http only goes there")
     return addresses[0]
 
 
