@@ -141,17 +141,18 @@ class Attempt:
     retry_in: int | None = None
 
 
-def deliver(task: dict[str, Any], attempt: int, elapsed_seconds: float, now: float | None = None) -> Attempt:
+def deliver(task: dict[str, Any], attempt: int, elapsed_seconds: float) -> Attempt:
     """POST one task's event to its webhook (attempt `attempt`, `elapsed_seconds` after the first)."""
     tenant, webhook_id, event_id = task["tenant"], task["webhook_id"], task["event_id"]
     webhook = store.one(tenant, webhook_id)
     event = reads.get_record(tenant, OUTGOING_EVENTS, event_id)
-    if webhook is None or webhook.get("deleted") or event is None:
+    gone = webhook is None or webhook.get("deleted")
+    if gone or event is None:
         logger.info("webhook task dropped", extra={"webhook_id": webhook_id, "event_id": event_id,
-                                                   "reason": "no such event" if webhook else "webhook deleted"})
+                                                   "reason": "webhook deleted" if gone else "no such event"})
         return Attempt(None)
     body = dumps(rules.delivery_body(tenant, event)).encode("utf-8")
-    moment = int(now if now is not None else time.time())
+    moment = int(time.time())
     headers = {rules.EVENT_ID_HEADER: event_id,
                rules.SIGNATURE_HEADER: rules.signature(secret_of(tenant, webhook_id), moment, body),
                "User-Agent": "Ledgerline-Webhooks/1"}
