@@ -3,14 +3,16 @@
 The first answer is stored per (tenant, key) with Powertools' idempotency utility and replayed
 with `Idempotent-Replayed: true`; the same key with another request (method, path, query and
 body) is refused (422 idempotency-key-reused), and one still running answers 409 with
-Retry-After. Used by the distribution and webhook routes; /ingest, whose key is required and
-whose replay says `"status": "Duplicate"`, keeps its own configuration (api.ingest_routes).
+Retry-After. Used by the distribution and webhook routes. /ingest, whose key is required and whose replay
+says `"status": "Duplicate"`, keeps its own configuration and stored answers (api.ingest_routes)
+and shares the store and the problems (`persistence_layer`, `idempotency_problems`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -48,10 +50,28 @@ IDEMPOTENCY = IdempotencyConfig(
 )
 
 
+def persistence_layer() -> DynamoDBPersistenceLayer:
+    """Powertools' store in the idempotency table; built on first use, so no AWS client exists at import time."""
+    return DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
+
+
+@contextmanager
+def idempotency_problems(what: str, new: str) -> Iterator[None]:
+    """Powertools' idempotency errors as problems: the key used with another `what`, or still running."""
+    try:
+        yield
+    except IdempotencyValidationError:
+        raise ProblemError("idempotency-key-reused", f"This Idempotency-Key was already used with a different "
+                                                     f"{what}; use a new key for a new {new}.") from None
+    except IdempotencyAlreadyInProgressError:
+        raise ProblemError("request-in-progress", "A request with this Idempotency-Key is still being processed; "
+                                                  "retry shortly.", retry_after=1) from None
+
+
 @cache
 def _idempotent(key_prefix: str) -> Callable[..., dict[str, Any]]:
-    """Built on first use so no AWS client exists at import time; one per route family."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
+    """One per route family."""
+    store = persistence_layer()
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
                          key_prefix=key_prefix)
@@ -89,16 +109,10 @@ def answer_once(
     fingerprint = hashlib.sha256(b"\n".join([
         event.http_method.encode(), event.path.encode(), dumps(event.query_string_parameters or {}).encode(), body,
     ])).hexdigest()
-    try:
+    with idempotency_problems("request", "request"):
         stored = _idempotent(key_prefix)(
             request={"tenant": tenant, "idempotency_key": key, "request_sha256": fingerprint},
             operation=operation,
         )
-    except IdempotencyValidationError:
-        raise ProblemError("idempotency-key-reused", "This Idempotency-Key was already used with a different "
-                                                     "request; use a new key for a new request.") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ProblemError("request-in-progress", "A request with this Idempotency-Key is still being processed; "
-                                                  "retry shortly.", retry_after=1) from None
     replayed = {"Idempotent-Replayed": "true"} if stored.get("replayed") else None
     return json_response(show(loads(stored["body"])), stored["status"], headers=replayed)
