@@ -17,6 +17,8 @@ time and its cold start need only raises the bill:
   function: botocore validates and serialises every item of a 10,000-line run or a 2,000-row
   holder file (`bench/distributions.py`); the function is called a few times per cycle, so
   the price of the memory is small, and the time it saves keeps those requests inside 28 s.
+- webhooks and webhook_delivery 256 MB: a few DynamoDB calls, then waiting on a DNS answer or a
+  subscriber; nobody waits on a delivery's latency.
 - worker 256 MB (was 512): asynchronous, nobody waits on its latency; about 1 ms of CPU per
   record becomes 7 ms at 256 MB, next to ~28 ms of round trips per record.
 """
@@ -27,4 +29,6 @@ FUNCTION_MEMORY_MB = {
     "tables": 512,
     "worker": 256,
     "distributions": 1769,
+    "webhooks": 256,
+    "webhook_delivery": 256,
 }

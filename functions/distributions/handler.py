@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ledgerline import run_completion
-from ledgerline.api import distribution_routes
+from ledgerline.api import distribution_routes, idempotent
 from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, tracer
 
@@ -24,5 +24,5 @@ app.include_router(distribution_routes.router)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if run_completion.is_finish_request(event):
         return run_completion.finish(event)
-    distribution_routes.IDEMPOTENCY.register_lambda_context(context)
+    idempotent.IDEMPOTENCY.register_lambda_context(context)
     return resolve(app, event, context)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from ledgerline import run_completion
+from ledgerline.actors import Actor, Answer
 from ledgerline.domain.category import RecordWrite, changed_fields
 from ledgerline.domain.distributions import files, run_exceptions
 from ledgerline.domain.distributions.holders_csv import HolderRow, parse_holders_csv
@@ -70,24 +70,6 @@ MAX_RUN_LINES = (store.TRANSACTION_ITEMS - 4) * store.LINES_PER_CHUNK
 # Record writes per transaction when a request writes many records: 2 items each, plus the
 # parent check, within DynamoDB's 100 items per transaction.
 WRITES_PER_TRANSACTION = 49
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: the tenant and key (from the authorizer), and the request id stamped on versions."""
-
-    tenant: str
-    key_id: str
-    request_id: str
-
-    def context(self) -> EventContext:
-        return EventContext(self.tenant, self.request_id, self.key_id, None)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
 
 
 def _not_found(what: str, record_id: str) -> DomainError:
