@@ -4,7 +4,9 @@ Called by the stream worker for every current-item change of a disbursement, pay
 operation (old and new image). The posting rules are `domain.journal.post`; this reads what
 they need (the disbursement's position and kind) and writes the result in one transaction
 (`store.journal.write`). A redelivered change finds its lines written and does nothing; a
-change whose rule read the position retries when a concurrent change moved it.
+change whose rule read the position retries when a concurrent change moved it. A change of a
+disbursement or payment that moves what the portfolio reads also sets its version's facts on the
+disbursement's portfolio item (`store.portfolio`; setting them again is harmless).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerline.domain.journal import Line, Position, Version, position_change, post, receivable_account
+from ledgerline.domain.reports import version_facts
 from ledgerline.domain.tables import DISBURSEMENTS, PAYMENTS
 from ledgerline.observability import count, logger
-from ledgerline.store import journal, reads
+from ledgerline.store import journal, portfolio, reads
 from ledgerline.store.records import AlreadyWritten, WriteConflict
 from ledgerline.store.retry import retry_on_conflict
 
@@ -24,6 +27,8 @@ def journal_change(tenant: str, new_item: dict[str, Any], old_item: dict[str, An
     new = Version.from_item(new_item)
     old = Version.from_item(old_item) if old_item and old_item.get("record") else None
     disbursement_id = new.record.get("disbursement_id")
+    if disbursement_id:
+        portfolio.record(tenant, new.record["currency"], disbursement_id, version_facts(old, new))
     kind = _kind(tenant, new, disbursement_id)
 
     def attempt() -> list[Line]:

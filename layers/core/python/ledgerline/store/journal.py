@@ -2,14 +2,15 @@
 
 | item | PK | SK | what for |
 | --- | --- | --- | --- |
-| line, by valid date | `T#{tenant}#JV#{currency}` | `{valid_date}#{system_from}#{line_id}` | drill-down, portfolio |
+| line, by valid date | `T#{tenant}#JV#{currency}` | `{valid_date}#{system_from}#{line_id}` | drill-down |
 | line, by system time | `T#{tenant}#JS#{currency}` | `{system_from}#{line_id}` | what was stored after a `known_at` |
 | day total | `T#{tenant}#JT#{currency}` | `D#{yyyy-mm-dd}#{shard}` | the lines of one valid day |
 | month total | `T#{tenant}#JT#{currency}` | `M#{yyyy-mm}#{shard}` | the lines of one valid month |
 | position | `T#{tenant}#JP#{disbursement_id}` | `position` | a disbursement's receivable and own postings |
 
 One change's lines are one `TransactWriteItems`: both items of every line, put only if absent
-(deterministic ids), and `ADD`s to the totals and the position. A redelivered change finds its
+(deterministic ids), and `ADD`s to the totals and the position, and the change's receivable movement set on the
+disbursement's portfolio facts (`store.portfolio`). A redelivered change finds its
 first line there and the whole transaction is refused, so totals are never added twice. The
 totals of a change go to one shard (a hash of the disbursement, else the operation, mod
 `TOTAL_SHARDS`), so concurrent changes of different disbursements rarely touch the same item;
@@ -29,8 +30,9 @@ from typing import Any
 
 from ledgerline import aws
 from ledgerline.domain.journal import POSTING_ACCOUNTS, Line, Position
-from ledgerline.domain.reports import FLOWS, REBATES, Movement
+from ledgerline.domain.reports import FLOWS, REBATES, Movement, receivable_facts
 from ledgerline.settings import get_settings
+from ledgerline.store import portfolio
 from ledgerline.store.records import from_attributes, to_attributes, transact
 from ledgerline.store.schema import PK, SK
 
@@ -162,6 +164,9 @@ def write(tenant: str, lines: list[Line], shard: int, position: tuple[str, Posit
     if position is not None:
         disbursement_id, change, lock = position
         items.append(position_update(tenant, disbursement_id, change, lock))
+        receivable = receivable_facts(lines)
+        if receivable:  # the portfolio's outstanding: set with the lines, so exactly the lines written
+            items.append(portfolio.set_facts(tenant, currency, disbursement_id, receivable))
     if len(items) > 100:
         raise ValueError(f"{len(lines)} lines of one change do not fit one transaction")
     transact(items, already_done_index=0)
@@ -261,12 +266,6 @@ def stored_after(tenant: str, currency: str, known_at: str) -> list[Line]:
         "ConsistentRead": True,
     }
     return [line_of(item) for item in _query(request)]
-
-
-def lines_valid_through(tenant: str, currency: str, last: date) -> Iterator[Line]:
-    """Every line valid on or before `last`, in valid-date order (all of them: for the portfolio)."""
-    request = _between(by_valid_pk(tenant, currency), "0", f"{last.isoformat()}#{_HIGH}")
-    return (line_of(item) for item in _query(request))
 
 
 @dataclass(frozen=True)
