@@ -52,11 +52,12 @@ class BookWriter:
         self.current: dict[tuple[str, str], dict[str, Any]] = {}
         self.positions: dict[str, Any] = {}
         self.totals: dict[tuple[str, str], Any] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
 
     def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None) -> None:
         from ledgerline.domain.category import RecordWrite
         from ledgerline.domain.journal import Position, Version, position_change, post, receivable_account
-        from ledgerline.domain.reports import Movement
+        from ledgerline.domain.reports import Movement, receivable_facts, version_facts
         from ledgerline.settings import get_settings
         from ledgerline.store import journal
         from ledgerline.store.keys import system_time
@@ -78,10 +79,14 @@ class BookWriter:
         disbursement_id = record.get("disbursement_id")
         position = self.positions.get(disbursement_id, Position())
         old = Version.from_item(previous) if previous else None
-        lines = post(old, Version.from_item(item), position, kind)
+        new = Version.from_item(item)
+        lines = post(old, new, position, kind)
         if disbursement_id:
             moved = position_change(lines, receivable_account(kind))
             self.positions[disbursement_id] = Position(position.receivable + moved.receivable)
+            facts = self.facts.setdefault(disbursement_id, {})
+            facts.update(version_facts(old, new))
+            facts.update(receivable_facts(lines))
         for line in lines:
             self.puts += [put["Put"]["Item"] for put in journal.line_items(TENANT, line)]
         shard = journal.shard_of(TENANT, disbursement_id or record_id)
@@ -91,7 +96,7 @@ class BookWriter:
     def flush(self) -> None:
         from ledgerline import aws
         from ledgerline.settings import get_settings
-        from ledgerline.store import journal
+        from ledgerline.store import journal, portfolio
         from ledgerline.store.records import to_attributes
 
         for (currency, sort_key), moved in self.totals.items():
@@ -100,6 +105,8 @@ class BookWriter:
         for disbursement_id, position in self.positions.items():
             self.puts.append({**journal.position_key(TENANT, disbursement_id),
                               **to_attributes({"receivable": position.receivable})})
+        for disbursement_id, facts in self.facts.items():
+            self.puts.append({**portfolio.facts_key(TENANT, "EUR", disbursement_id), **to_attributes(facts)})
         client, table = aws.dynamodb(), get_settings().records_table
         for start in range(0, len(self.puts), 25):
             request = {table: [{"PutRequest": {"Item": item}} for item in self.puts[start:start + 25]]}

@@ -214,10 +214,16 @@ def check_the_journal_drills_down_to_the_lines_and_their_causes(book, report):
 def check_redelivered_stream_records_post_nothing_twice(book, report, stream_pump):
     before = ok(report, "balance-sheet", as_of="2024-06-30", currency="EUR")
     lines = ok(report, "journal", from_="2024-01-01", to="2024-12-31", currency="EUR", limit="500")["lines"]
+    portfolios = [ok(report, "portfolio", as_of="2024-05-31", currency="EUR", known_at=known_at)
+                  for known_at in (book, system_time())]
     stream_pump.deliver(list(book.delivered))  # Lambda delivers the very same records again
+    stream_pump.drain()
+    stream_pump.deliver(list(reversed(book.delivered)))  # and again, out of order
     stream_pump.drain()
     assert {**ok(report, "balance-sheet", as_of="2024-06-30", currency="EUR"), "known_at": None} == \
         {**before, "known_at": None}
+    assert [ok(report, "portfolio", as_of="2024-05-31", currency="EUR", known_at=p["known_at"])
+            for p in portfolios] == portfolios
     assert ok(report, "journal", from_="2024-01-01", to="2024-12-31", currency="EUR", limit="500")["lines"] == lines
 
 
