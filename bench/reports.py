@@ -54,18 +54,20 @@ class BookWriter:
         self.totals: dict[tuple[str, str], Any] = {}
         self.facts: dict[str, dict[str, Any]] = {}
 
-    def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None) -> None:
+    def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None,
+              effective_at: str | None = None) -> None:
         from ledgerline.domain.category import RecordWrite
         from ledgerline.domain.journal import Position, Version, position_change, post, receivable_account
-        from ledgerline.domain.reports import Movement, receivable_facts, version_facts
+        from ledgerline.domain.reports import Movement, client_movement, receivable_facts, version_facts
         from ledgerline.settings import get_settings
-        from ledgerline.store import journal
+        from ledgerline.store import client_movements, journal
         from ledgerline.store.keys import system_time
         from ledgerline.store.records import EventContext, from_attributes, record_items
 
         previous = self.current.get((table, record_id))
         version = int(previous["version"]) if previous else 0
-        context = EventContext(TENANT, f"ev_{table}_{record_id}_{version + 1}", "bench", None)
+        context = EventContext(TENANT, f"ev_{table}_{record_id}_{version + 1}", "bench", effective_at,
+                               effective_at is not None)
         write = RecordWrite(table, record_id, record, version, sorted(record))
         version_put, current_update = record_items(get_settings().records_table, context, write, system_time())
         update = current_update["Update"]
@@ -74,12 +76,14 @@ class BookWriter:
         self.puts += [version_put["Put"]["Item"], {**update["Key"], **current}]
         item = from_attributes(current)
         self.current[(table, record_id)] = item
+        new = Version.from_item(item)
         if table == "clients":
+            movement = client_movement(previous["record"] if previous else None, new)
+            self.puts.append(client_movements.movement_item(TENANT, movement, new.version, new.system_from))
             return
         disbursement_id = record.get("disbursement_id")
         position = self.positions.get(disbursement_id, Position())
         old = Version.from_item(previous) if previous else None
-        new = Version.from_item(item)
         lines = post(old, new, position, kind)
         if disbursement_id:
             moved = position_change(lines, receivable_account(kind))
@@ -127,7 +131,8 @@ def build(events: int) -> str:
         start = date(2024, 1, 1) + timedelta(days=n * 300 // loans)
         client_id, loan_id = f"C{n:05d}", f"D{n:05d}"
         book.write("clients", client_id, {"client_id": client_id, "name": f"Client {n}",
-                                          "client_type": "individual", "deleted": False})
+                                          "client_type": "individual", "deleted": False},
+                   effective_at=f"{start.isoformat()}T00:00:00Z")
         book.write("disbursements", loan_id, {
             "disbursement_id": loan_id, "kind": "loan", "currency": "EUR", "disbursement_amount": Decimal(8000),
             "upfront_fee": Decimal(80), "gross_value": Decimal(8080), "total_expected_margin": Decimal(800),

@@ -216,6 +216,7 @@ def check_redelivered_stream_records_post_nothing_twice(book, report, stream_pum
     lines = ok(report, "journal", from_="2024-01-01", to="2024-12-31", currency="EUR", limit="500")["lines"]
     portfolios = [ok(report, "portfolio", as_of="2024-05-31", currency="EUR", known_at=known_at)
                   for known_at in (book, system_time())]
+    clients = ok(report, "analytics/clients", from_="2024-01-01", to="2024-12-31", known_at=portfolios[1]["known_at"])
     stream_pump.deliver(list(book.delivered))  # Lambda delivers the very same records again
     stream_pump.drain()
     stream_pump.deliver(list(reversed(book.delivered)))  # and again, out of order
@@ -224,6 +225,8 @@ def check_redelivered_stream_records_post_nothing_twice(book, report, stream_pum
         {**before, "known_at": None}
     assert [ok(report, "portfolio", as_of="2024-05-31", currency="EUR", known_at=p["known_at"])
             for p in portfolios] == portfolios
+    assert ok(report, "analytics/clients", from_="2024-01-01", to="2024-12-31", known_at=clients["known_at"]) == clients
+    assert clients["summary"] == {"additions": 2, "removals": 1, "changes": 1, "total_changes": 4}
     assert ok(report, "journal", from_="2024-01-01", to="2024-12-31", currency="EUR", limit="500")["lines"] == lines
 
 

@@ -14,18 +14,24 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerline.domain.journal import Line, Position, Version, position_change, post, receivable_account
-from ledgerline.domain.reports import version_facts
-from ledgerline.domain.tables import DISBURSEMENTS, PAYMENTS
+from ledgerline.domain.reports import client_movement, version_facts
+from ledgerline.domain.tables import CLIENTS, DISBURSEMENTS, PAYMENTS
 from ledgerline.observability import count, logger
-from ledgerline.store import journal, portfolio, reads
+from ledgerline.store import client_movements, journal, portfolio, reads
 from ledgerline.store.records import AlreadyWritten, WriteConflict
 from ledgerline.store.retry import retry_on_conflict
 
 
 def journal_change(tenant: str, new_item: dict[str, Any], old_item: dict[str, Any] | None) -> list[Line]:
-    """Post one change; returns the lines written by this call (none on a redelivery)."""
+    """Post one change; returns the lines written by this call (none on a redelivery). A client's
+    change posts nothing: it is recorded as a movement of the registry, once."""
     new = Version.from_item(new_item)
     old = Version.from_item(old_item) if old_item and old_item.get("record") else None
+    if new.table == CLIENTS:
+        if old is None or old.version != new.version:  # not a counter kept on the client's item
+            client_movements.record(tenant, client_movement(old.record if old else None, new), new.version,
+                                    new.system_from)
+        return []
     disbursement_id = new.record.get("disbursement_id")
     if disbursement_id:
         portfolio.record(tenant, new.record["currency"], disbursement_id, version_facts(old, new))

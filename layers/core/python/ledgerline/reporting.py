@@ -14,10 +14,8 @@ from typing import Any
 from ledgerline.domain import reports
 from ledgerline.domain.journal import Line
 from ledgerline.domain.reports import Movement
-from ledgerline.store import journal, reads
+from ledgerline.store import client_movements, journal
 from ledgerline.store import portfolio as portfolio_facts
-
-PAGE = 500
 
 
 def _after(tenant: str, currency: str, known_at: str | None, keep: Callable[[Line], bool]) -> Movement:
@@ -68,18 +66,6 @@ def portfolio(tenant: str, currency: str, day: date, known_at: str) -> dict[str,
 # client analytics ----------------------------------------------------------------------------
 
 
-def _all(tenant: str, table: str) -> list[dict[str, Any]]:
-    found, start = [], None
-    while True:
-        page = reads.list_records(tenant, table, limit=PAGE, start_key=start)
-        found += page.items
-        if not page.last_key:
-            return found
-        start = page.last_key
-
-
 def client_analytics(tenant: str, first: date, last: date, known_at: str) -> dict[str, Any]:
-    """Reads every client's versions (one query per client)."""
-    versions = {client["client_id"]: reads.record_versions(tenant, "clients", client["client_id"]) or []
-                for client in _all(tenant, "clients")}
-    return reports.client_timeline(versions, first.isoformat(), last.isoformat(), known_at)
+    """Reads the registry's movements valid within the period (one item each)."""
+    return reports.client_analytics(client_movements.movements(tenant, first, last, known_at))

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledgerline.domain.category import changed_fields
 from ledgerline.domain.journal import (
     CASH,
     CHART,
@@ -308,34 +309,27 @@ def loan_known_at(disbursement_id: str, facts: dict[str, Any], day: str, known_a
 CLIENT_META = ("version", "created_at", "updated_at", "deleted")
 
 
-def client_timeline(versions_by_client: dict[str, list[dict[str, Any]]], first: str, last: str,
-                    known_at: str) -> dict[str, Any]:
-    """The client registry's movements valid within [first, last] (days), as known at `known_at`:
-    creations (addition), deletions (removal) and other versions (change, with old and new values)."""
-    timeline = []
-    for client_id, versions in versions_by_client.items():
-        known = sorted((v for v in versions if v["system_from"] <= known_at), key=lambda v: v["version"])
-        previous: dict[str, Any] = {}
-        for version in known:
-            record = version["record"]
-            day = version["valid_from"][:10]
-            if version["version"] == 1:
-                change_type = "addition"
-                fields = {k: {"old": None, "new": v} for k, v in record.items() if k not in CLIENT_META}
-            elif record.get("deleted") and not previous.get("deleted"):
-                change_type, fields = "removal", {}
-            else:
-                change_type = "change"
-                fields = {name: {"old": previous.get(name), "new": record.get(name)}
-                          for name in version.get("changes") or [] if name not in CLIENT_META}
-            if first <= day <= last:
-                timeline.append({"date": day, "change_type": change_type, "client_id": client_id,
-                                 "name": record.get("name", previous.get("name")), "fields": fields,
-                                 "version": version["version"]})
-            previous = record
-    timeline.sort(key=lambda t: (t["date"], t["client_id"], t["version"]))
-    for entry_ in timeline:
-        del entry_["version"]
+def client_movement(previous: dict[str, Any] | None, version: Version) -> dict[str, Any]:
+    """What one version of a client did to the registry, on its valid day: its creation
+    (`addition`, with its initial fields), its deletion (`removal`) or a `change` (each changed
+    field's old and new value)."""
+    record, before = version.record, previous or {}
+    if version.version == 1 or previous is None:
+        change_type = "addition"
+        fields = {k: {"old": None, "new": v} for k, v in record.items() if k not in CLIENT_META}
+    elif record.get("deleted") and not before.get("deleted"):
+        change_type, fields = "removal", {}
+    else:
+        change_type = "change"
+        fields = {name: {"old": before.get(name), "new": record.get(name)}
+                  for name in changed_fields(before, record) if name not in CLIENT_META}
+    return {"date": version.valid_from[:10], "change_type": change_type, "client_id": version.id,
+            "name": record.get("name", before.get("name")), "fields": fields}
+
+
+def client_analytics(movements: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The summary and timeline of movements (given in timeline order: date, client, version)."""
+    timeline = list(movements)
     summary = {
         "additions": sum(1 for t in timeline if t["change_type"] == "addition"),
         "removals": sum(1 for t in timeline if t["change_type"] == "removal"),

@@ -88,7 +88,7 @@ LIVE_RUNS = "live_runs"  # guard items: the one run of a cash-flow event that is
 INSTALLMENTS = "installments"  # guard items: which payment holds installment n
 
 TABLES: dict[str, Table] = {table.name: table for table in (
-    _table(CLIENTS, Kind.SOURCE, "client_id", C),
+    _table(CLIENTS, Kind.SOURCE, "client_id", C, feeds_worker=True),
     _table(DISBURSEMENTS, Kind.SOURCE, "disbursement_id", D, C, feeds_worker=True),
     _table(PAYMENTS, Kind.SOURCE, "payment_id", D, C, feeds_worker=True),
     _table(OPERATIONS, Kind.SOURCE, "operation_id", D, feeds_worker=True),
