@@ -86,8 +86,7 @@ class BookWriter:
         old = Version.from_item(previous) if previous else None
         lines = post(old, new, position, kind)
         if disbursement_id:
-            moved = position_change(lines, receivable_account(kind))
-            self.positions[disbursement_id] = Position(position.receivable + moved.receivable)
+            self.positions[disbursement_id] = position.plus(position_change(lines, receivable_account(kind)))
             facts = self.facts.setdefault(disbursement_id, {})
             facts.update(version_facts(old, new))
             facts.update(receivable_facts(lines))

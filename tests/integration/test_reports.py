@@ -294,3 +294,22 @@ def test_the_journal_of_the_hand_worked_book_is_written_once(book, report, strea
 def test_scopes_tenants_and_caching_over_the_hand_worked_book(book, report):
     check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report)
     check_etags_304_and_immutable_past_answers(book, report)
+
+
+def test_a_corrected_disbursement_date_moves_the_loan_to_its_new_day(call_ingest, stream_pump, report):
+    for body in (client("C1"),
+                 loan("D1", disbursement_amount=D("1000"), upfront_fee=D("20"), disbursement_date="2024-01-15",
+                      maturity_date="2025-01-15"),
+                 loan("D1", step="update", disbursement_date="2024-02-01")):
+        status, _, answer = call_ingest(body)
+        assert status == 200, answer
+    stream_pump.drain()
+
+    def loans_on(day: str) -> D:
+        return balances(ok(report, "balance-sheet", as_of=day, currency="EUR"))["1100"]
+
+    assert (loans_on("2024-01-31"), loans_on("2024-02-01")) == (0, D("1020"))
+    january = ok(report, "cash-flow", from_="2024-01-01", to="2024-01-31", currency="EUR")
+    assert january["investing"] == {"inflows": 0, "outflows": 0, "net": 0}
+    portfolio = ok(report, "portfolio", as_of="2024-01-31", currency="EUR")
+    assert portfolio["totals"] == {"disbursements": 0, "outstanding": 0}

@@ -66,9 +66,7 @@ def replay(changes: list[tuple[str, str, dict[str, Any]]]) -> tuple[list[Version
         new = Version(table, record_id, old.version + 1 if old else 1, f"ev{len(versions)}", valid or system,
                       system, record)
         posted = post(old, new, position, "loan")
-        moved = position_change(posted, LOANS)
-        own = {a: position.own.get(a, D(0)) + moved.own.get(a, D(0)) for a in {*position.own, *moved.own}}
-        position = Position(position.receivable + moved.receivable, own)
+        position = position.plus(position_change(posted, LOANS))
         facts.update(version_facts(old, new))
         facts.update(receivable_facts(posted))
         versions.append(new)

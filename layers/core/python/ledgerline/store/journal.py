@@ -6,7 +6,7 @@
 | line, by system time | `T#{tenant}#JS#{currency}` | `{system_from}#{line_id}` | what was stored after a `known_at` |
 | day total | `T#{tenant}#JT#{currency}` | `D#{yyyy-mm-dd}#{shard}` | the lines of one valid day |
 | month total | `T#{tenant}#JT#{currency}` | `M#{yyyy-mm}#{shard}` | the lines of one valid month |
-| position | `T#{tenant}#JP#{disbursement_id}` | `position` | a disbursement's receivable and own postings |
+| position | `T#{tenant}#JP#{disbursement_id}` | `position` | a disbursement's receivable, own postings, origination and its day |
 
 One change's lines are one `TransactWriteItems`: both items of every line, put only if absent
 (deterministic ids), and `ADD`s to the totals and the position, and the change's receivable movement set on the
@@ -77,7 +77,9 @@ def read_position(tenant: str, disbursement_id: str) -> Position:
         return Position()
     values = from_attributes(item)
     own = {name[4:]: Decimal(value) for name, value in values.items() if name.startswith("own_")}
-    return Position(Decimal(values.get("receivable", 0)), own, int(values.get("seq", 0)))
+    origin = {name[5:]: Decimal(value) for name, value in values.items() if name.startswith("orig_")}
+    return Position(Decimal(values.get("receivable", 0)), own, int(values.get("seq", 0)), origin,
+                    values.get("origin_day"))
 
 
 def line_items(tenant: str, line: Line) -> list[dict[str, Any]]:
@@ -136,6 +138,7 @@ def position_update(tenant: str, disbursement_id: str, change: Position, lock: P
     """ADD the change to the position and bump its seq; with `lock`, only if nobody moved it since."""
     values: dict[str, Decimal] = {"seq": Decimal(1), "receivable": change.receivable}
     values.update({f"own_{account}": value for account, value in change.own.items() if value})
+    values.update({f"orig_{account}": value for account, value in change.origin.items() if value})
     extra = None
     if lock is not None:
         if lock.seq:
@@ -143,10 +146,14 @@ def position_update(tenant: str, disbursement_id: str, change: Position, lock: P
         else:
             extra = {"ConditionExpression": "attribute_not_exists(#seq) OR #seq = :seen"}
     update = _add(position_key(tenant, disbursement_id), values, extra)
+    names, expression_values = update["Update"]["ExpressionAttributeNames"], update["Update"]["ExpressionAttributeValues"]
     if lock is not None:
-        names = update["Update"]["ExpressionAttributeNames"]
         names["#seq"] = "seq"
-        update["Update"]["ExpressionAttributeValues"][":seen"] = {"N": str(lock.seq)}
+        expression_values[":seen"] = {"N": str(lock.seq)}
+    if change.origin_day:  # where its origination now stands (a start date moved it)
+        update["Update"]["UpdateExpression"] += " SET #origin_day = :origin_day"
+        names["#origin_day"] = "origin_day"
+        expression_values[":origin_day"] = {"S": change.origin_day}
     return update
 
 
