@@ -37,3 +37,21 @@ def median_seconds(action: Callable[[], Any], rounds: int) -> float:
         action()
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
+
+
+def skip_moto_transaction_copy() -> None:
+    """moto deep-copies every table a transaction touches, stream included, to roll back on a
+    failed condition: O(table) per transaction, which turns a benchmark that writes through
+    transactions into a benchmark of moto. Only for a single writer whose transactions never
+    fail (nothing to roll back). Only moto is patched, never product code."""
+    import copy
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.table import Table
+
+    class _Copy:
+        @staticmethod
+        def deepcopy(value: Any, *args: Any) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, *args)
+
+    models.copy = _Copy  # type: ignore[attr-defined]
