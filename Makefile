@@ -23,9 +23,8 @@ run: $(STAMP)
 sweep: $(STAMP)
 	PORT=$(PORT) $(PY) -m local.stream_pump sweep $(if $(DATE),--date $(DATE))
 
-## demo: a realistic demo book, then the distributions demo (asset, holders, cash-flow event), loaded into the running local stack (KEY=the ingest+read+distribute key make run printed)
+## demo: a realistic lending book and a distributions asset (holders, cash-flow event) seeded into the running local stack, idempotently (KEY=the ingest+read+distribute key make run printed)
 demo: $(STAMP)
-	PORT=$(PORT) KEY=$(KEY) PYTHONPATH=layers/core/python $(PY) -m local.demo
 	PORT=$(PORT) KEY=$(KEY) $(PY) -m tools.demo
 
 ## docs: regenerate the payload pages' field summaries and the validator page's examples

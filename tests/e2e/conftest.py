@@ -26,7 +26,8 @@ KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reade
         "maker": "key-maker-0001", "checker": "key-checker-0001"}  # acme's distribution keys
 # Keys whose tenant or scopes differ from the default (tenant = the name, ingest + read).
 TENANT_SCOPES = {"reader": ("reader", ":read"), "ingester": ("acme", ":ingest"),
-                 "maker": ("acme", ":read+distribute"), "checker": ("acme", ":read+approve")}
+                 "maker": ("acme", ":read+distribute"), "checker": ("acme", ":read+approve"),
+                 "demo": ("demo", ":ingest+read+distribute")}  # what `make run` prints for `make demo`
 
 
 def _free_port() -> int:

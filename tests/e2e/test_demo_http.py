@@ -1,20 +1,18 @@
-"""`make demo` against the local stack: the book loads, loads again without changing anything,
-and the worker derives the late payment, the write-off and the extension from it."""
+"""`make demo` against the local stack: the seed loads, loads again without changing anything,
+the worker derives the late payment, the write-off and the extension from its book, and the
+distributions asset has its holders."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from local.demo import book
-from tests.e2e.conftest import KEYS, ROOT, Http, local_stack
+from ledgerline.demo import book
+from tests.e2e.conftest import KEYS, Http, local_stack
+from tools.demo import main
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +25,9 @@ def demo_stack() -> Iterator[str]:
         yield base
 
 
-def _demo(stack: str) -> str:
-    env = {**os.environ, "PORT": str(urlsplit(stack).port), "KEY": KEYS["demo"],
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core" / "python"), str(ROOT)])}
-    return subprocess.run([sys.executable, "-m", "local.demo"], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=True).stdout
+def _demo(stack: str, capsys: pytest.CaptureFixture[str], key: str = KEYS["demo"]) -> tuple[int, str]:
+    code = main(["--url", stack, "--key", key])
+    return code, capsys.readouterr().out
 
 
 def _items(http, path: str, until) -> list[dict[str, Any]]:
@@ -44,15 +40,16 @@ def _items(http, path: str, until) -> list[dict[str, Any]]:
         time.sleep(0.2)
 
 
-def test_the_demo_book_loads_once_and_shows_a_late_loan_a_write_off_and_an_extension(demo_stack):
+def test_make_demo_seeds_once_and_shows_a_late_loan_a_write_off_an_extension_and_holders(demo_stack, capsys):
     stack, http = demo_stack, Http(demo_stack)
     events = len(book())
-    first = _demo(stack)
-    assert f"{events} events, {events} Success" in first
-    assert "curl -s $API/api/tables/statements/DEMO-L2" in first
+    assert _demo(stack, capsys, KEYS["other"])[0] == 1  # a key without the distribute scope: refused, said so
+    code, first = _demo(stack, capsys)
+    assert code == 0 and f"a lending book of {events} events ({events} new)" in first
+    assert "curl -s $API/api/tables/statements/DEMO-L2" in first and "/api/distributions/calculate" in first
 
-    again = _demo(stack)
-    assert f"{events} events, {events} Duplicate" in again
+    code, again = _demo(stack, capsys)
+    assert code == 0 and f"a lending book of {events} events (0 new)" in again
 
     statuses = _items(http, "/api/tables/disbursement_status?disbursement_id=DEMO-L2",
                       lambda rows: "overdue" in {r["status"] for r in rows})
@@ -66,3 +63,5 @@ def test_the_demo_book_loads_once_and_shows_a_late_loan_a_write_off_and_an_exten
     assert status == 200 and len(clients["items"]) == 5
     status, _, purchases = http("GET", "/api/tables/purchase_clients", key=KEYS["demo"])
     assert len(purchases["items"]) == 3
+    status, _, holders = http("GET", "/api/assets/demo-fund/holders", key=KEYS["demo"])
+    assert status == 200 and [h["holder_id"] for h in holders["items"]] == ["ana", "ben", "chen", "dora"]

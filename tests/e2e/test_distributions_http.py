@@ -64,16 +64,3 @@ def test_holders_by_csv_to_payment_file_and_notices(http):
     by_status = {h["record"]["status"]: h["changed_by"] for h in history["history"]}
     assert status == 200 and by_status["approved"] != by_status["calculated"] == by_status["exported"]
     assert http("GET", f"/api/distribution-runs/{run_id}", key=KEYS["other"])[0] == 404
-
-
-def test_make_demo_seeds_the_local_stack_once_and_prints_what_to_try(stack, http, capsys):
-    from tools.demo import main
-
-    assert main(["--url", stack, "--key", KEYS["other"]]) == 1  # a key without distribute: refused, said so
-    assert main(["--url", stack, "--key", MAKER]) == 0
-    printed = capsys.readouterr().out
-    assert "Seeded: asset demo-fund" in printed and "/api/distributions/calculate" in printed
-    status, _, again = http("POST", "/api/demo/seed", key=MAKER)
-    assert status == 200 and again["created"] == [] and again["lending_book"]["stored"] == 0
-    status, _, holders = http("GET", "/api/assets/demo-fund/holders", key=MAKER)
-    assert [h["holder_id"] for h in holders["items"]] == ["ana", "ben", "chen", "dora"]

@@ -1,5 +1,6 @@
 """Every log line of a request carries its request id as correlation id, the tenant and the key
-id; every log line of the worker carries the tenant and the event id of the change."""
+id; every log line of the worker carries the tenant, the key that made the change and its
+event id."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 import json
 
 from ledgerline.observability import logger
-from tests.builders import FakeLambdaContext, api_event, client
+from tests.builders import FakeLambdaContext, api_event, client, operation
 
 
 def test_an_ingest_request_logs_under_its_request_id_tenant_key_and_event(tables):
@@ -47,3 +48,28 @@ def test_the_worker_logs_under_the_tenant_and_the_event_of_the_change(tables):
 
     [line] = [json.loads(text) for text in written.getvalue().splitlines() if "stream record ignored" in text]
     assert line["tenant_id"] == "t7" and line["correlation_id"] == "ev_123" and line["stream_event_id"] == "stream-1"
+
+
+def test_the_worker_logs_the_key_that_made_the_change(tables, monkeypatch):
+    """A change ingested with one key is derived under that key's id: the current item the stream
+    delivers says who changed it, so an operator can follow a key from the request to the worker."""
+    from functions.ingest.handler import handler
+    from ledgerline.settings import get_settings
+    from ledgerline.worker import process_stream_record, stream
+
+    event = api_event("POST", "/ingest", body=operation(), headers={"Idempotency-Key": "log-2"}, tenant="t6",
+                      key_id="key_6")
+    assert handler(event, FakeLambdaContext())["statusCode"] == 200
+    [current] = [item for item in tables.scan(TableName=get_settings().records_table)["Items"]
+                 if item["SK"]["S"] == "v0" and item.get("table", {}).get("S") == "operations"]
+    monkeypatch.setattr(stream, "derive", lambda new, old, today: logger.warning("deriving"))
+    written = io.StringIO()
+    previous = logger.registered_handler.setStream(written)
+    try:
+        process_stream_record({"eventID": "stream-2", "eventName": "INSERT", "dynamodb": {
+            "Keys": {"PK": current["PK"], "SK": current["SK"]}, "NewImage": current}})
+    finally:
+        logger.registered_handler.setStream(previous)
+
+    [line] = [json.loads(text) for text in written.getvalue().splitlines() if "deriving" in text]
+    assert line["tenant_id"] == "t6" and line["key_id"] == "key_6"

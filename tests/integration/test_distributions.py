@@ -335,6 +335,7 @@ def test_scopes_are_checked_by_the_function_too(api):
 
 
 def test_demo_seed_only_where_enabled_and_idempotent(api, call_tables, monkeypatch):
+    from ledgerline.demo import book
     from ledgerline.settings import DEMO_SEED, get_settings
 
     assert api("POST", "/api/demo/seed")[0] == 404  # off unless the deployment turns it on
@@ -346,10 +347,10 @@ def test_demo_seed_only_where_enabled_and_idempotent(api, call_tables, monkeypat
     finally:
         monkeypatch.delenv(DEMO_SEED)
         get_settings.cache_clear()
-    assert first["holders"] == {"created": 4, "updated": 0, "unchanged": 0} and first["lending_book"]["stored"] == 11
+    assert first["holders"] == {"created": 4, "updated": 0, "unchanged": 0} and first["lending_book"]["stored"] == len(book())
     assert again["created"] == [] and again["holders"] == {"created": 0, "updated": 0, "unchanged": 4}
     assert again["lending_book"]["stored"] == 0
-    assert ok(call_tables("/api/tables/disbursements/demo-loan-1"))["item"]["client_id"] == "demo-client-1"
+    assert ok(call_tables("/api/tables/disbursements/DEMO-L1"))["item"]["client_id"] == "DEMO-C1"
     run = ok(calculate(api, "demo-fund", "demo-2025-q1"), 201)
     assert sum(line["amount"] for line in run["distribution_lines"]) == Decimal("12345.67")
     assert [e["code"] for e in run["exceptions"] if e["severity"] == "blocking"] == ["missing-payment-details"]

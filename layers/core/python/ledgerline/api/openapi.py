@@ -16,7 +16,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.compat import model_json
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
-from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from ledgerline.api import distribution_routes, ingest_routes, read_routes, report_routes, validate_routes
 from ledgerline.api.ingest_schemas import category_schema, event_name, event_schemas, rebase
@@ -31,7 +30,6 @@ SECURITY = ("Authorization: Bearer <api-key>. A key belongs to one tenant and ca
             "payment file, notices and exceptions) and `approve` (approving a run, by a key other than the one "
             "that calculated it). A key created without scopes has ingest and read.")
 VERSION = "1.0.0"
-router = APIGatewayRouter()
 
 
 COMPONENTS = "#/components/schemas/"
@@ -187,21 +185,18 @@ def document_json() -> str:
     return json.dumps(document(), indent=2, sort_keys=True) + "\n"
 
 
-# Public like the document itself, and like it left out of the document (which lists the
-# routes behind a key); docs/ingest.md and the /ingest body description point to it.
-@router.get("/schemas/ingest/<category>.json", include_in_schema=False)
+# The answers of the public routes the tables function serves (functions/tables/handler.py)
+# without a key and leaves out of the document, which lists the routes behind a key.
 def ingest_schema(category: str):
     if category not in CATEGORIES:
         raise ProblemError("not-found", f"No schema for category '{category}'.", categories=list(CATEGORIES))
     return Response(status_code=200, content_type="application/json", body=schema_json(category))
 
 
-@router.get("/openapi.json", include_in_schema=False)
 def openapi_json():
     return Response(status_code=200, content_type="application/json", body=document_json())
 
 
-@router.get("/docs", include_in_schema=False)
 def swagger_ui():
     from pathlib import Path
 

@@ -244,7 +244,7 @@ def record_items(table: str, context: EventContext, write: RecordWrite, now: str
     current = {
         "tenant": tenant, "table": write.table, "id": write.id, "version": version, "record": record,
         "valid_from": valid_from, "system_from": system_from, "event_id": context.event_id,
-        "change": write.change,
+        "changed_by": context.changed_by, "change": write.change,
         **index_keys(tenant, write.table, write.id, record, system_from),
     }
     if context.effective_at_stated:  # the worker dates derived rows from it (docs/derived-data.md)

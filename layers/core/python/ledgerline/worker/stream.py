@@ -43,8 +43,9 @@ def process_stream_record(record: dict[str, Any], today: date | None = None) -> 
 
 
 def _correlate(record: dict[str, Any]) -> None:
-    """Log this record's work under its tenant and the event id of the item that changed (for a
-    source record, the ingested event's id: the same id the ingest logged)."""
+    """Log this record's work under its tenant, the key that made the change (`changed_by`: an
+    API key id, or the worker itself for derived rows) and the event id of the item that changed
+    (for a source record, the ingested event's id: the same id the ingest logged)."""
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
 
     def text(name: str) -> str | None:
@@ -52,7 +53,7 @@ def _correlate(record: dict[str, Any]) -> None:
         return value.get("S") if isinstance(value, dict) else None
 
     logger.set_correlation_id(text("event_id"))
-    logger.append_keys(tenant_id=text("tenant"), stream_event_id=record.get("eventID"))
+    logger.append_keys(tenant_id=text("tenant"), key_id=text("changed_by"), stream_event_id=record.get("eventID"))
 
 
 def handle(record: dict[str, Any], today: date) -> None:
