@@ -313,3 +313,23 @@ def test_a_corrected_disbursement_date_moves_the_loan_to_its_new_day(call_ingest
     assert january["investing"] == {"inflows": 0, "outflows": 0, "net": 0}
     portfolio = ok(report, "portfolio", as_of="2024-01-31", currency="EUR")
     assert portfolio["totals"] == {"disbursements": 0, "outstanding": 0}
+
+
+def test_a_past_answer_is_immutable_only_once_the_settling_window_has_passed(tables, report, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from ledgerline.api import report_routes
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(report_routes, "_now", lambda: now)
+
+    def cache_control(known_at: datetime) -> str:
+        stamp = known_at.isoformat().replace("+00:00", "Z")
+        _, headers, _ = report("balance-sheet", as_of="2024-06-30", currency="EUR", known_at=stamp)
+        return headers["Cache-Control"]
+
+    window = report_routes.SETTLED_AFTER
+    assert window == timedelta(minutes=15)  # three times the worker's iterator-age alarm (docs/reports.md)
+    assert cache_control(now - window) == "private, max-age=31536000, immutable"
+    assert cache_control(now - window + timedelta(seconds=1)) == "private, no-cache"  # the worker may lag
+    assert cache_control(now + timedelta(days=1)) == "private, no-cache"  # the future is not known yet
