@@ -1,6 +1,7 @@
-"""The worker's journal step: one source change -> its lines, totals and position, written once.
+"""The worker's reports step: one source change -> its lines, totals, position, portfolio facts or
+client movement, written once.
 
-Called by the stream worker for every current-item change of a disbursement, payment or
+Called by the stream worker for every current-item change of a client, disbursement, payment or
 operation (old and new image). The posting rules are `domain.journal.post`; this reads what
 they need (the disbursement's position and kind) and writes the result in one transaction
 (`store.journal.write`). A redelivered change finds its lines written and does nothing; a
