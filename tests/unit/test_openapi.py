@@ -117,3 +117,10 @@ def test_report_parameters_say_what_is_valid_and_what_is_required():
     account = {p["name"]: p for p in paths["/api/reports/journal"]["get"]["parameters"]}["account"]
     assert account["schema"]["enum"] == ["1000", "1100", "1200", "4000", "4100", "4200", "5000", "5100"]
     assert "currency" not in {p["name"] for p in paths["/api/reports/analytics/clients"]["get"]["parameters"]}
+
+
+def test_report_money_is_documented_as_the_json_numbers_the_reports_answer():
+    schemas = document()["components"]["schemas"]
+    for name, field in (("AccountBalance", "balance"), ("CashFlow", "ending_balance"), ("Flows", "inflows"),
+                        ("AgingBucket", "outstanding"), ("Portfolio", "par30"), ("JournalLine", "debit")):
+        assert schemas[name]["properties"][field]["type"] == "number", (name, field)
