@@ -246,6 +246,8 @@ def test_bad_parameters_are_listed_in_one_problem(tables, report):
     status, _, body = report("analytics/clients", from_="0800-02-29", to="6408-02-29",
                              known_at="0840-02-29T11:02:05-07:58")
     assert (status, body["known_at"]) == (200, "0840-02-29T19:00:05.000000Z")  # a year before 1000 padded
+    status, _, body = report("cash-flow", from_="0001-01-01", to="9999-12-31", currency="EUR")
+    assert (status, body["beginning_balance"]) == (200, 0)  # nothing before the first day
 
 
 def check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report):

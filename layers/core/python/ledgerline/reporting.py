@@ -48,7 +48,8 @@ def income_statement(tenant: str, currency: str, first: date, last: date, known_
 
 
 def cash_flow(tenant: str, currency: str, first: date, last: date, known_at: str | None) -> dict[str, Any]:
-    beginning = balances(tenant, currency, first - timedelta(days=1), known_at)
+    # nothing is valid before the first day a date can name
+    beginning = Movement() if first == date.min else balances(tenant, currency, first - timedelta(days=1), known_at)
     return reports.cash_flow(beginning, activity(tenant, currency, first, last, known_at))
 
 
