@@ -248,6 +248,7 @@ def test_bad_parameters_are_listed_in_one_problem(tables, report):
     assert (status, body["known_at"]) == (200, "0840-02-29T19:00:05.000000Z")  # a year before 1000 padded
     status, _, body = report("cash-flow", from_="0001-01-01", to="9999-12-31", currency="EUR")
     assert (status, body["beginning_balance"]) == (200, 0)  # nothing before the first day
+    assert report("balance-sheet", as_of="0001-01-15", currency="EUR")[0] == 200
 
 
 def check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report):

@@ -242,7 +242,7 @@ def total_ranges(first: date | None, last: date) -> list[tuple[str, str]]:
         head_end = _next_month(first) - timedelta(days=1)
         ranges.append((f"D#{first.isoformat()}", f"D#{head_end.isoformat()}#{_HIGH}"))
         months_from = _next_month(first)
-    if months_from is None or months_from < tail:
+    if (months_from or date.min) < tail:  # whole months before the last one (none before year 1)
         before_tail = (tail - timedelta(days=1)).isoformat()[:7]
         ranges.append((f"M#{months_from.isoformat()[:7]}" if months_from else "M#", f"M#{before_tail}#{_HIGH}"))
     ranges.append((f"D#{tail.isoformat()}", f"D#{last.isoformat()}#{_HIGH}"))
