@@ -58,7 +58,7 @@ os.environ.update({"POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_METRICS_DISABLED"
 import botocore.client  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
-from bench.units import FOUR_KB, KB, index_writes, item_size, units  # noqa: E402
+from bench.units import FOUR_KB, KB, index_copy_size, index_writes, item_size, units  # noqa: E402
 from infra.sizing import FUNCTION_MEMORY_MB  # noqa: E402
 
 # List prices, USD (us-east-1, on-demand).
@@ -429,8 +429,8 @@ def _stored_bytes(dynamodb: Any, table: str) -> int:
     total = 0
     for page in dynamodb.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
-            copies = 1 + sum(1 for index in INDEXES if index.partition_key in item)
-            total += copies * (item_size(item) + ITEM_OVERHEAD_BYTES)
+            total += item_size(item) + ITEM_OVERHEAD_BYTES + sum(
+                index_copy_size(index, item) + ITEM_OVERHEAD_BYTES for index in INDEXES if index.partition_key in item)
     return total
 
 

@@ -4,7 +4,8 @@ DynamoDB item writes per derived row.
 Events are ingested first (not timed); then the table's stream is read the way the local
 stack's pump reads it and handed to the real worker handler in Lambda-shaped batches of 100
 (timed). Writes are counted per item: a TransactWriteItems of n items counts n, the way
-DynamoDB bills it (transactional items cost two write units each). moto copies the whole
+DynamoDB bills it (transactional items cost two write units each). The journal's items (lines,
+totals, positions: the reports' postings, not derived rows) are counted apart. moto copies the whole
 table for every transaction, so the absolute rate says more about moto than about Lambda;
 the floor (one moto GetItem on the same tables) is printed to compare runs across machines.
 
@@ -58,13 +59,24 @@ def _counted(self: Any, service: str, operation: str, params: dict[str, Any]) ->
         IN_CALLS[0] += time.perf_counter() - started
 
 
+JOURNAL_WRITES: Counter[str] = Counter()  # the journal's items (lines, totals, positions), apart
+JOURNAL_PARTS = ("JV", "JS", "JT", "JP")  # `store.journal`: T#{tenant}#{part}#...
+
+
+def _count_write(action: str, request: dict[str, Any]) -> None:
+    key = request.get("Item") or request.get("Key") or {}
+    parts = key.get("PK", {}).get("S", "").split("#")
+    (JOURNAL_WRITES if len(parts) > 2 and parts[2] in JOURNAL_PARTS else WRITES)[action] += 1
+
+
 def _counted_call(self: Any, service: str, operation: str, params: dict[str, Any]) -> Any:
     CALLS[f"{service}.{operation}"] += 1
     if service == "dynamodb" and operation == "TransactWriteItems":
         for item in params["TransactItems"]:
-            WRITES[next(iter(item))] += 1
+            [(action, request)] = item.items()
+            _count_write(action, request)
     elif service == "dynamodb" and operation in ("PutItem", "UpdateItem", "DeleteItem"):
-        WRITES[operation.removesuffix("Item")] += 1
+        _count_write(operation.removesuffix("Item"), params)
     elif service == "events" and operation == "PutEvents":
         WRITES["PutEvents entries"] += len(params["Entries"])
     return _real_call(self, operation, params)
@@ -143,6 +155,7 @@ def main(disbursements: int = 40) -> None:
                                                         Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), 50)
         rounds = []
         WRITES.clear()
+        JOURNAL_WRITES.clear()
         CALLS.clear()
         while True:
             records = pump.read()
@@ -179,6 +192,9 @@ def main(disbursements: int = 40) -> None:
     print(f"| item writes per derived row version (its event's outgoing_events row included) | "
           f"{writes / (versions - derived['outgoing_events']):.2f} |")
     print(f"| item writes per derived row version, every row counted | {writes / versions:.2f} |")
+    journal = sum(JOURNAL_WRITES.values())
+    print(f"| journal item writes (lines, totals, positions: docs/reports.md), per source record | "
+          f"{journal / sources:.2f} ({', '.join(f'{k} {v}' for k, v in sorted(JOURNAL_WRITES.items()))}) |")
     calls = ", ".join(f"{k.split('.')[1]} {v / sources:.2f}" for k, v in sorted(worker_calls.items()))
     print(f"| worker API calls per source record | {sum(worker_calls.values()) / sources:.2f} ({calls}) |")
 

@@ -45,7 +45,7 @@ class Storage(Construct):
                 index_name=index.name,
                 partition_key=_string_key(index.partition_key),
                 sort_key=_string_key(index.sort_key),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType[index.projection],
             )
 
         # Powertools' persistence layer: one item per (tenant, Idempotency-Key), expired by

@@ -19,6 +19,7 @@ against a running local stack (`make sweep`), found through the state file it wr
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -71,9 +72,16 @@ def passes(record: dict[str, Any], filters: tuple[dict[str, Any], ...] = STREAM_
     return any(matches(pattern, record) for pattern in filters)
 
 
+def _json_value(value: Any) -> str:
+    """Binary attribute values in base64, as Lambda's event JSON holds them; anything else as text."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
+
+
 def lambda_shaped(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
     """A moto stream record as Lambda hands it to the function."""
-    shaped = json.loads(json.dumps(record, default=str))  # deep copy, datetimes out of the way
+    shaped = json.loads(json.dumps(record, default=_json_value))  # deep copy, datetimes out of the way
     stream = dict(shaped.get("dynamodb") or {})
     created = (record.get("dynamodb") or {}).get("ApproximateCreationDateTime")
     if isinstance(created, datetime):

@@ -124,6 +124,36 @@ def test_every_derived_change_is_published_once_and_logged(loan_with_schedule, c
     assert logged[statement_event]["subject"] == {"table": "statements", "id": "D1", "version": 3}
 
 
+def test_large_items_are_listed_through_keys_only_indexes_and_read_whole(loan_with_schedule, call_ingest, stream_pump,
+                                                                          call_tables, tables):
+    """Statements and event rows are large records: their copies on the by-table index hold keys
+    only (one write unit each), and a page reads the items themselves: every record once, whole,
+    in update order."""
+    ingest(call_ingest, loan("D2"))
+    ingest(call_ingest, payment("PM3", disbursement_id="D2", due_date="2099-02-12", installment_number=1))
+    stream_pump.drain()
+    stored = [records.from_attributes(i) for i in tables.scan(TableName=TABLE)["Items"]]
+    large = [i for i in stored if i["SK"] == "v0" and i["table"] in ("statements", "outgoing_events")]
+    assert large and all("GSI4PK" in i and not {"GSI1PK", "GSI3PK"} & set(i) for i in large)
+    assert all(("GSI2PK" in i) == (i["table"] == "outgoing_events") for i in large)
+
+    for table in ("statements", "outgoing_events"):
+        status, _, first = call_tables(f"/api/tables/{table}", query={"limit": "2"})
+        listed, cursor = first["items"], first["next_cursor"]
+        while cursor:
+            status, _, page = call_tables(f"/api/tables/{table}", query={"limit": "2", "cursor": cursor})
+            assert status == 200, page
+            listed, cursor = listed + page["items"], page["next_cursor"]
+        assert {r.get("event_id") or r["disbursement_id"]: r for r in listed} == current(tables, table)
+        order = [(r["updated_at"], r.get("event_id") or r["disbursement_id"]) for r in listed]
+        assert order == sorted(order) and len(order) == len(set(order))
+
+    status, _, of_d2 = call_tables("/api/tables/outgoing_events", query={"disbursement_id": "D2"})
+    assert status == 200 and of_d2["items"]
+    assert {r["event_id"] for r in of_d2["items"]} == {
+        r["event_id"] for r in current(tables, "outgoing_events").values() if r.get("disbursement_id") == "D2"}
+
+
 def test_paying_cures_then_settles(loan_with_schedule, call_ingest, stream_pump, call_tables, tables, worker_aws):
     worker_aws.published()
     ingest(call_ingest, payment("PM1", "paid", due_date="2025-01-12", installment_number=1, payment_date="2025-01-13"))

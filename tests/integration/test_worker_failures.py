@@ -105,6 +105,23 @@ def test_a_poison_record_goes_to_the_dead_letter_queue_and_the_rest_is_processed
     assert not [c for c in counters if c["id"]["S"].startswith("worker#attempts#")]
 
 
+def test_an_event_row_whose_stored_record_cannot_be_read_is_dead_lettered_with_its_identity(stream_pump, tables,
+                                                                                              worker_aws):
+    table = get_settings().records_table
+    tables.put_item(TableName=table, Item={
+        "PK": {"S": "T#t1#outgoing_events#oe_broken"}, "SK": {"S": "v0"}, "tenant": {"S": "t1"},
+        "table": {"S": "outgoing_events"}, "id": {"S": "oe_broken"}, "version": {"N": "1"},
+        "record": {"B": b"not compressed JSON"},
+    })
+
+    stream_pump.drain()
+
+    [letter] = worker_aws.dead_letters()
+    assert letter["reason"].startswith("ValueError: stored record is not compressed JSON")
+    assert letter["source"]["table"] == "outgoing_events" and letter["source"]["id"] == "oe_broken"
+    assert worker_aws.published() == []
+
+
 def test_the_handler_reports_only_the_failed_record(call_ingest, stream_pump, tables, worker_aws):
     from functions.worker.handler import handler
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.units import FOUR_KB, KB, attribute_size, index_writes, item_size, units
-from ledgerline.store.schema import BY_DISBURSEMENT, LIST_BY_TABLE
+from bench.units import FOUR_KB, KB, attribute_size, index_copy_size, index_writes, item_size, units
+from ledgerline.store.schema import BY_DISBURSEMENT, LIST_BY_TABLE, LIST_BY_TABLE_KEYS
 
 
 def item(pk: str, sk: str, size: int, **attributes: str) -> dict:
@@ -36,3 +36,15 @@ def test_an_index_copy_costs_only_where_the_item_is_on_the_index():
     assert index_writes(LIST_BY_TABLE, listed, moved) == 4  # the sort key moved: delete and put
     left = {k: v for k, v in listed.items() if k not in keys}
     assert index_writes(LIST_BY_TABLE, listed, left) == 2  # it left the index: a delete
+
+
+def test_a_keys_only_copy_costs_one_unit_and_nothing_when_only_the_content_changes():
+    keys = {LIST_BY_TABLE_KEYS.partition_key: "T#t1#statements", LIST_BY_TABLE_KEYS.sort_key: "2025-01-01#D1"}
+    listed = item("T#t1#statements#D1", "v0", 2500, **keys)
+
+    assert index_copy_size(LIST_BY_TABLE_KEYS, listed) < 200 < index_copy_size(LIST_BY_TABLE, listed)
+    assert index_writes(LIST_BY_TABLE_KEYS, None, listed) == 1  # a 2.5 KB item, a copy of its keys
+    changed = {**listed, "pad": {"S": "y" * len(listed["pad"]["S"])}}
+    assert index_writes(LIST_BY_TABLE_KEYS, listed, changed) == 0  # nothing projected changed
+    moved = {**changed, LIST_BY_TABLE_KEYS.sort_key: {"S": "2025-02-01#D1"}}
+    assert index_writes(LIST_BY_TABLE_KEYS, listed, moved) == 2  # delete and put of the keys

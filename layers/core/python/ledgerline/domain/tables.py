@@ -46,6 +46,11 @@ class Table:
     # The record field its current items are grouped by on the owner index (an asset's holders,
     # a run's lines), so one Query lists a group: `store.keys.group_partition`.
     group_field: str | None = None
+    # Its records take more than 1 KB: every write unit is 1 KB, so each item stores its record
+    # compressed (`store.records`; no condition or filter may then name a field inside it), and
+    # its copy on the by-table index (whose sort key moves with every update) holds the keys only,
+    # a page reading its items by key (`store.schema.indexes_of`).
+    large_items: bool = False
 
     @property
     def readable(self) -> bool:
@@ -98,9 +103,9 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     _table(REBATES, Kind.DERIVED, "rebate_id", D, **ONE_ITEM),
     _table(WRITE_OFFS, Kind.DERIVED, "write_off_id", D, **ONE_ITEM),
     _table(ASSET_STATUS, Kind.DERIVED, "asset_status_id", D, **ONE_ITEM),
-    _table(STATEMENTS, Kind.DERIVED, "disbursement_id", D),
+    _table(STATEMENTS, Kind.DERIVED, "disbursement_id", D, large_items=True),
     _table(INGESTED_EVENTS, Kind.LOG, "event_id", **ONE_ITEM),
-    _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, published=True, **ONE_ITEM),
+    _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, published=True, large_items=True, **ONE_ITEM),
     _table(ASSETS, Kind.DISTRIBUTION, "asset_id"),
     _table(HOLDERS, Kind.DISTRIBUTION, "holder_id", group_field="asset_id"),
     _table(POSITIONS, Kind.DISTRIBUTION, "position_id", group_field="asset_id"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ledgerline.domain.tables import TABLES
-from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, CURRENT_SK, LIST_BY_TABLE, indexes_of
+from ledgerline.store.schema import BY_DISBURSEMENT, CLIENT, CURRENT_SK, INDEXES, OWNER, TABLE, indexes_of
 
 
 def record_pk(tenant: str, table: str, record_id: str) -> str:
@@ -33,22 +33,22 @@ def index_keys(tenant: str, table: str, record_id: str, record: dict, updated_at
 
     Every sort key orders by updated_at then id, so each index lists a table in update order.
     """
-    listed_on = indexes_of(table)
     keys = {}
-    if LIST_BY_TABLE in listed_on:
-        keys[LIST_BY_TABLE.partition_key] = f"T#{tenant}#{table}"
-        keys[LIST_BY_TABLE.sort_key] = f"{updated_at}#{record_id}"
-    if BY_DISBURSEMENT in listed_on and record.get("disbursement_id"):
-        keys[BY_DISBURSEMENT.partition_key] = f"T#{tenant}#D#{record['disbursement_id']}"
-        keys[BY_DISBURSEMENT.sort_key] = f"{table}#{updated_at}#{record_id}"
+    for index in indexes_of(table):
+        if index.lists_by == TABLE:
+            keys[index.partition_key] = f"T#{tenant}#{table}"
+            keys[index.sort_key] = f"{updated_at}#{record_id}"
+        elif index.lists_by == OWNER and record.get("disbursement_id"):
+            keys[index.partition_key] = f"T#{tenant}#D#{record['disbursement_id']}"
+            keys[index.sort_key] = f"{table}#{updated_at}#{record_id}"
+        elif index.lists_by == CLIENT and record.get("client_id"):
+            keys[index.partition_key] = f"T#{tenant}#C#{record['client_id']}"
+            keys[index.sort_key] = f"{table}#{updated_at}#{record_id}"
     group_field = TABLES[table].group_field if table in TABLES else None
     if group_field and record.get(group_field):
         # Grouped tables share the owner index with disbursements, under a prefix of their own.
         keys[BY_DISBURSEMENT.partition_key] = group_partition(tenant, table, record[group_field])
         keys[BY_DISBURSEMENT.sort_key] = f"{updated_at}#{record_id}"
-    if BY_CLIENT in listed_on and record.get("client_id"):
-        keys[BY_CLIENT.partition_key] = f"T#{tenant}#C#{record['client_id']}"
-        keys[BY_CLIENT.sort_key] = f"{table}#{updated_at}#{record_id}"
     return keys
 
 
@@ -57,9 +57,7 @@ def group_partition(tenant: str, table: str, group: str) -> str:
     return f"T#{tenant}#G#{table}#{group}"
 
 
-INDEX_ATTRIBUTES = tuple(
-    name for index in (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT) for name in (index.partition_key, index.sort_key)
-)
+INDEX_ATTRIBUTES = tuple(name for index in INDEXES for name in (index.partition_key, index.sort_key))
 
 
 def system_time(moment: datetime | None = None) -> str:

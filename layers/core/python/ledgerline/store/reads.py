@@ -12,8 +12,19 @@ from ledgerline.domain.values import parse_when
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import current_key, group_partition, record_pk
-from ledgerline.store.records import from_attributes, to_attributes
-from ledgerline.store.schema import BY_CLIENT, BY_DISBURSEMENT, LIST_BY_TABLE
+from ledgerline.store.records import from_attributes, get_items, to_attributes
+from ledgerline.store.schema import (
+    BY_CLIENT,
+    BY_DISBURSEMENT,
+    CLIENT,
+    LIST_BY_TABLE,
+    OWNER,
+    PK,
+    SK,
+    TABLE,
+    Index,
+    indexes_of,
+)
 
 # Sorts after every character of a timestamp or id, to close a key range.
 _HIGH = "~"
@@ -53,6 +64,8 @@ def list_records(
     """A page of current records in (updated_at, id) order, from the index that fits the filters.
 
     `group`: only the records of that group of a grouped table (an asset's holders, a run's lines).
+    On a keys-only index (tables of large items), the page's items are then read by key: one
+    consistent BatchGetItem per 100.
     """
     filters = {"disbursement_id": disbursement_id, "client_id": client_id}
     own_id = filters.get(TABLES[table].id_field)
@@ -68,12 +81,13 @@ def list_records(
         condition = "#pk = :pk"
         values[":pk"] = group_partition(tenant, table, group)
     elif disbursement_id or client_id:
-        index, owner = (BY_DISBURSEMENT, f"D#{disbursement_id}") if disbursement_id else (BY_CLIENT, f"C#{client_id}")
+        index, owner = (_index(table, OWNER, BY_DISBURSEMENT), f"D#{disbursement_id}") if disbursement_id \
+            else (_index(table, CLIENT, BY_CLIENT), f"C#{client_id}")
         low, high = f"{table}#{updated_since or ''}", f"{table}#{_HIGH}"
         condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
         values.update({":pk": f"T#{tenant}#{owner}", ":low": low, ":high": high})
     else:
-        index = LIST_BY_TABLE
+        index = _index(table, TABLE, LIST_BY_TABLE)
         condition = "#pk = :pk" + (" AND #sk >= :low" if updated_since else "")
         values[":pk"] = f"T#{tenant}#{table}"
         if updated_since:
@@ -98,10 +112,24 @@ def list_records(
     client = aws.dynamodb()
     while True:
         page = client.query(**query, Limit=limit - len(items), **({"ExclusiveStartKey": last_key} if last_key else {}))
-        items += [current["record"] for current in map(_readable, page["Items"]) if current]
+        found = _by_key(page["Items"]) if index.keys_only else page["Items"]
+        items += [current["record"] for current in map(_readable, found) if current]
         last_key = page.get("LastEvaluatedKey")
         if not last_key or len(items) >= limit:
             return Page(items, last_key)
+
+
+def _index(table: str, lists_by: str, default: Index) -> Index:
+    """The index listing `table` that way (`schema.indexes_of`), else `default` (whose partition
+    then holds none of the table's records: an empty page, as for any filter nothing matches)."""
+    return next((index for index in indexes_of(table) if index.lists_by == lists_by), default)
+
+
+def _by_key(index_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The current items of a keys-only index page, in the page's order (an item gone since is left out)."""
+    keys = [{PK: item[PK], SK: item[SK]} for item in index_items]
+    stored = {(item[PK]["S"], item[SK]["S"]): item for item in get_items(keys)} if keys else {}
+    return [stored[key] for key in ((k[PK]["S"], k[SK]["S"]) for k in keys) if key in stored]
 
 
 def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, Any]] | None:

@@ -21,15 +21,32 @@ class Index:
     partition_key: str
     sort_key: str
     purpose: str
+    lists_by: str  # what one partition holds: a table (TABLE), one disbursement's records (OWNER), one client's (CLIENT)
+    keys_only: bool = False  # projects the keys only: a list reads the page's items by key
+
+    @property
+    def projection(self) -> str:
+        return "KEYS_ONLY" if self.keys_only else "ALL"
 
 
+TABLE, OWNER, CLIENT = "table", "owner", "client"
 # Only current items (SK = v0) of readable tables carry these attributes, so version
 # items, keys and guards never appear in an index.
-LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated_at}#{id}: list a table by updated_at")
-BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{updated_at}#{id}: a disbursement's records")
-BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records")
-INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT)
-# Every readable table is listed on LIST_BY_TABLE; each list filter has an index of its own.
+LIST_BY_TABLE = Index("GSI1", "GSI1PK", "GSI1SK", "T#{tenant}#{table} / {updated_at}#{id}: list a table by updated_at",
+                      TABLE)
+BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_id} / {table}#{updated_at}#{id}: a disbursement's records",
+                        OWNER)
+BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records",
+                  CLIENT)
+# GSI1 again, keys only, for the tables of large records (`large_items` in the registry:
+# statements, outgoing events): their items come near or above 1 KB and their sort key moves
+# with every update, so a copy of the whole item costs a write unit per KB (twice when it
+# moves); a copy of the keys costs one. A page then reads its items by key.
+LIST_BY_TABLE_KEYS = Index("GSI4", "GSI4PK", "GSI4SK", "as GSI1, keys only: a table of large records by updated_at",
+                           TABLE, keys_only=True)
+INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT, LIST_BY_TABLE_KEYS)
+# Every readable table is listed on LIST_BY_TABLE (or its keys-only twin); each list filter has
+# an index of its own.
 INDEX_OF_FILTER = {Filter.DISBURSEMENT: BY_DISBURSEMENT, Filter.CLIENT: BY_CLIENT}
 
 
@@ -38,11 +55,13 @@ def indexes_of(table: str) -> tuple[Index, ...]:
 
     A filter on the table's own id field (`disbursement_id` on disbursements and statements,
     `client_id` on clients) names one record, read by its key (`store.reads.list_records`): no
-    index copy is written for it."""
+    index copy is written for it. A table of large records (`large_items`) is listed by table on
+    the keys-only LIST_BY_TABLE_KEYS instead of LIST_BY_TABLE."""
     entry = TABLES[table]
     if not entry.readable:
         return ()
-    return (LIST_BY_TABLE, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
+    by_table = LIST_BY_TABLE_KEYS if entry.large_items else LIST_BY_TABLE
+    return (by_table, *(INDEX_OF_FILTER[f] for f in Filter if f in entry.filters and f != entry.id_field))
 
 
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
@@ -85,7 +104,7 @@ def records_table_definition(table_name: str) -> dict[str, Any]:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": index.projection},
             }
             for index in INDEXES
         ],

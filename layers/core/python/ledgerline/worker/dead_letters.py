@@ -9,7 +9,7 @@ from ledgerline.domain.jsonio import dumps
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import system_time
-from ledgerline.store.records import from_attributes
+from ledgerline.store.records import RECORD, from_attributes
 
 _DEAD_LETTER_MAX_BYTES = 200_000  # SQS takes 256 KiB; the record is left out beyond this
 
@@ -19,7 +19,8 @@ def dead_letter(record: dict[str, Any], reason: str, attempts: int) -> None:
     if not queue_url:
         raise RuntimeError(f"no dead-letter queue configured for a record that failed {attempts} times: {reason}")
     stream = record.get("dynamodb") or {}
-    new = from_attributes(stream.get("NewImage") or {})
+    # Only the item's identity is needed here; its record may be what could not be read.
+    new = from_attributes({k: v for k, v in (stream.get("NewImage") or {}).items() if k != RECORD})
     body: dict[str, Any] = {
         "reason": reason[:4000],
         "attempts": attempts,
