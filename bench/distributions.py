@@ -54,7 +54,7 @@ def main() -> None:
 
     import functions.distributions.handler as handler
     from ledgerline import aws
-    from ledgerline.api import distribution_routes
+    from ledgerline.api import idempotent
     from ledgerline.domain.jsonio import loads
     from ledgerline.settings import get_settings
     from ledgerline.store.keys import current_key
@@ -73,7 +73,7 @@ def main() -> None:
     def one_size(size: int) -> list[tuple[int, str, str, int, float, float]]:
         with mock_aws():
             aws.reset()
-            distribution_routes._idempotent.cache_clear()
+            idempotent.reset()
             settings = get_settings()
             create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
             floor = median_seconds(lambda: aws.dynamodb().get_item(

@@ -13,6 +13,8 @@ time and its cold start need only raises the bill:
   DynamoDB round trips; half the GB-seconds. 512 MB keeps the cold start (importing pydantic
   and Powertools) well under a second of extra latency for the partner.
 - tables 512 MB: pages of up to 500 items are serialised in the function (`bench/reads.py`).
+- webhooks and webhook_delivery 256 MB: a few DynamoDB calls, then waiting on a DNS answer or a
+  subscriber; nobody waits on a delivery's latency.
 - worker 256 MB (was 512): asynchronous, nobody waits on its latency; about 1 ms of CPU per
   record becomes 7 ms at 256 MB, next to ~28 ms of round trips per record.
 """
@@ -22,4 +24,6 @@ FUNCTION_MEMORY_MB = {
     "ingest": 512,
     "tables": 512,
     "worker": 256,
+    "webhooks": 256,
+    "webhook_delivery": 256,
 }

@@ -17,6 +17,7 @@ from infra.monitoring import Monitoring
 from infra.sizing import FUNCTION_MEMORY_MB
 from infra.storage import Storage
 from infra.waf import ApiFirewall
+from infra.webhooks import WebhookDelivery
 from infra.worker import Worker
 from ledgerline import settings as env
 
@@ -155,7 +156,39 @@ class LedgerlineStack(Stack):
         idempotency.grant(distributions.role, *IDEMPOTENCY_ACTIONS)
         storage.cursor_secret.grant_read(distributions.role)
 
-        for fn in (ingest, tables, distributions):
+        webhooks = function(
+            "webhooks",
+            "Ledgerline: webhook subscriptions and their delivery log",
+            environment={
+                env.TABLE: records.table_name,
+                env.IDEMPOTENCY_TABLE: idempotency.table_name,
+                env.CURSOR_SECRET_ARN: storage.cursor_secret.secret_arn,
+                env.WEBHOOK_KEY_ARN: storage.webhook_key.secret_arn,
+            },
+            memory_size=FUNCTION_MEMORY_MB["webhooks"],
+            # Registration resolves the URL's host; well under the gateway's 29 s.
+            timeout=Duration.seconds(15),
+        )
+        # Subscriptions are partner data: reads and versioned writes of T# items only.
+        webhooks.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(RECORDS_READ_ACTIONS),
+                resources=[records.table_arn, f"{records.table_arn}/index/*"],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}},
+            )
+        )
+        webhooks.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[records.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}},
+            )
+        )
+        idempotency.grant(webhooks.role, *IDEMPOTENCY_ACTIONS)
+        storage.cursor_secret.grant_read(webhooks.role)
+        storage.webhook_key.grant_read(webhooks.role)
+
+        for fn in (ingest, tables, distributions, webhooks):
             nag.acknowledge(
                 fn.role,
                 f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(records.node.default_child)}.Arn>/index/*]",
@@ -170,7 +203,7 @@ class LedgerlineStack(Stack):
             config=config,
             authorizer_function=authorizer.function,
             route_functions={"ingest": ingest.function, "tables": tables.function,
-                             "distributions": distributions.function},
+                             "distributions": distributions.function, "webhooks": webhooks.function},
         )
         # A web ACL in front of the stage (prod by default): infra/waf.py.
         self.firewall = ApiFirewall(self, "Firewall", config=config, stage=api.stage) if config.web_acl else None
@@ -183,7 +216,7 @@ class LedgerlineStack(Stack):
             rest_api=api.rest_api,
             tables={"records": records, "idempotency": idempotency},
         )
-        for fn in (authorizer, ingest, tables, distributions):
+        for fn in (authorizer, ingest, tables, distributions, webhooks):
             monitoring.watch_function(fn.name, fn.function)
 
         # -- worker ----------------------------------------------------------------------
@@ -206,11 +239,26 @@ class LedgerlineStack(Stack):
             "wildcard covers exactly the indexes of this one table.",
         )
 
+        # Webhook deliveries (infra/webhooks.py): the bus's rule, the delivery queue, the delivery
+        # function, its dead-letter queue and alarm.
+        deliveries = WebhookDelivery(
+            self,
+            "WebhookDelivery",
+            config=config,
+            project_root=project_root,
+            layers=layers,
+            records=records,
+            bus=worker.bus,
+            webhook_key=storage.webhook_key,
+            monitoring=monitoring,
+        )
+
         monitoring.finish()
 
         self.storage, self.layers, self.api, self.monitoring = storage, layers, api, monitoring
-        self.worker = worker
-        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables, distributions, worker.function)}
+        self.worker, self.webhook_delivery = worker, deliveries
+        self.functions = {fn.name: fn for fn in (authorizer, ingest, tables, distributions, webhooks, worker.function,
+                                                 deliveries.function)}
 
         # -- outputs (the admin CLI and docs/operations.md use these) -------------------------
         for name, value, description in (
@@ -223,5 +271,7 @@ class LedgerlineStack(Stack):
             ("DashboardName", monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
             ("EventBusName", worker.bus.event_bus_name, "Outgoing events (source ledgerline)"),
             ("WorkerDeadLetterQueueUrl", worker.dead_letters.queue_url, "Stream records the worker gave up on"),
+            ("WebhookDeadLetterQueueUrl", deliveries.dead_letters.queue_url,
+             "Webhook deliveries given up after 24 h (docs/operations.md)"),
         ):
             CfnOutput(self, name, value=value, description=description)

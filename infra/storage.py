@@ -76,6 +76,22 @@ class Storage(Construct):
                 password_length=64, exclude_punctuation=True
             ),
         )
+        # The key each webhook's signing secret is derived from (ledgerline.domain.webhooks): no
+        # secret is stored per webhook.
+        self.webhook_key = secretsmanager.Secret(
+            self,
+            "WebhookSigningKey",
+            description="Ledgerline: key webhook signing secrets are derived from",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+        )
+        nag.acknowledge(
+            self.webhook_key,
+            "AwsSolutions-SMG4",
+            "Every webhook's signing secret is derived from this key, so rotating it changes every "
+            "partner's secret at once; it is rotated by an operator on purpose (docs/operations.md).",
+        )
         nag.acknowledge(
             self.cursor_secret,
             "AwsSolutions-SMG4",

@@ -60,6 +60,8 @@ def main() -> None:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         env.CURSOR_SECRET: os.environ.get(env.CURSOR_SECRET) or secrets.token_urlsafe(32),
         env.DEMO_SEED: "true",  # POST /api/demo/seed answers here (make demo)
+        env.WEBHOOK_KEY: os.environ.get(env.WEBHOOK_KEY) or secrets.token_urlsafe(32),
+        env.WEBHOOK_ALLOW_LOOPBACK: "true",  # webhooks to http://127.0.0.1:PORT/... (docs/webhooks.md)
         env.TABLE: LOCAL_RECORDS_TABLE, env.IDEMPOTENCY_TABLE: LOCAL_IDEMPOTENCY_TABLE,
     })
     os.environ.pop("AWS_SESSION_TOKEN", None)
@@ -91,7 +93,8 @@ def main() -> None:
 
     from local.stream_pump import start_local, stop_local
 
-    pump = start_local(port, moto_port)  # the worker on the table stream, the bus and the DLQ
+    # the worker on the table stream, the bus and the DLQ; webhook deliveries from their queue
+    pumps = start_local(port, moto_port)
     server = serve(Gateway(), "127.0.0.1", port)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print(f"Ledgerline local stack on http://127.0.0.1:{port}  (moto on :{moto_port})", flush=True)
@@ -99,6 +102,7 @@ def main() -> None:
         shown = clear_key if not spec else "(from LEDGERLINE_API_KEYS)"
         print(f"  tenant {api_key.tenant_id}  scopes {'+'.join(api_key.scopes)}  key {shown}", flush=True)
     print("  stream worker on the table stream (`make sweep` runs the daily sweep)", flush=True)
+    print("  webhook deliveries to loopback URLs allowed (docs/webhooks.md)", flush=True)
     print("Ready. Ctrl-C stops everything.", flush=True)
     try:
         server.serve_forever()
@@ -106,7 +110,7 @@ def main() -> None:
         pass
     finally:
         server.server_close()
-        stop_local(pump, port)
+        stop_local(pumps, port)
         moto.stop()
         print("Stopped.", flush=True)
 

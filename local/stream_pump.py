@@ -265,16 +265,21 @@ def state_file(port: int) -> Path:
     return Path(tempfile.gettempdir()) / f"ledgerline-local-{port}.json"
 
 
-def start_local(port: int, moto_port: int) -> StreamPump:
-    """Create the bus and the DLQ, point the worker at them, start pumping (python -m local)."""
+def start_local(port: int, moto_port: int) -> tuple[StreamPump, Any]:
+    """Create the bus, the DLQ and the webhook delivery queue, point the worker and the delivery
+    function at them, start pumping both (python -m local)."""
     from ledgerline import aws
     from ledgerline.settings import get_settings
+    from local.delivery_pump import DeliveryPump, create_delivery_resources
     from local.lambdas import LocalContext
 
     dlq_url = create_worker_resources(aws.client("sqs"), aws.client("events"))
-    os.environ.update({env.EVENT_BUS: BUS_NAME, env.WORKER_DLQ_URL: dlq_url})
+    webhook_queue_url, webhook_dlq_url = create_delivery_resources(aws.client("sqs"), aws.client("events"), BUS_NAME)
+    os.environ.update({env.EVENT_BUS: BUS_NAME, env.WORKER_DLQ_URL: dlq_url, env.WEBHOOK_QUEUE_URL: webhook_queue_url,
+                       env.WEBHOOK_DLQ_URL: webhook_dlq_url})
     get_settings.cache_clear()
     settings = get_settings()
+    from functions.webhook_delivery.handler import handler as delivery_handler
     from functions.worker.handler import handler
 
     pump = StreamPump(
@@ -284,15 +289,19 @@ def start_local(port: int, moto_port: int) -> StreamPump:
         context_factory=lambda: LocalContext("worker", timeout_seconds=300.0),
     )
     pump.start()
+    deliveries = DeliveryPump(handler=delivery_handler, sqs=aws.client("sqs"), queue_url=webhook_queue_url,
+                              context_factory=lambda: LocalContext("webhook_delivery", timeout_seconds=300.0))
+    deliveries.start()
     state_file(port).write_text(json.dumps({
         "pid": os.getpid(), "port": port, "moto_port": moto_port, "records_table": settings.records_table,
         "idempotency_table": settings.idempotency_table, "event_bus": BUS_NAME, "dlq_url": dlq_url,
     }))
-    return pump
+    return pump, deliveries
 
 
-def stop_local(pump: StreamPump, port: int) -> None:
-    pump.stop()
+def stop_local(pumps: tuple[StreamPump, Any], port: int) -> None:
+    for pump in pumps:
+        pump.stop()
     state_file(port).unlink(missing_ok=True)
 
 

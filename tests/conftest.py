@@ -67,10 +67,10 @@ def headers_of(response: dict[str, Any]) -> dict[str, str]:
 
 
 def _reset_idempotency_store() -> None:
-    from ledgerline.api import distribution_routes, ingest_routes
+    from ledgerline.api import idempotent, ingest_routes
 
     ingest_routes._idempotent_ingest.cache_clear()
-    distribution_routes._idempotent.cache_clear()
+    idempotent.reset()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ledgerline.api import distribution_routes
+from ledgerline.api import distribution_routes, idempotent
 from ledgerline.api.http import build_resolver, resolve
 from ledgerline.observability import logger, tracer
 
@@ -17,5 +17,5 @@ app.include_router(distribution_routes.router)
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    distribution_routes.IDEMPOTENCY.register_lambda_context(context)
+    idempotent.IDEMPOTENCY.register_lambda_context(context)
     return resolve(app, event, context)

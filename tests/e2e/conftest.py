@@ -23,7 +23,8 @@ KEYS = {"acme": "key-acme-0001", "other": "key-other-0001", "reader": "key-reade
         # tenants of their own for the documented examples and the validator page
         "docs": "key-docs-0001", "guide": "key-guide-0001", "browser": "key-browser-0001", "demo": "key-demo-0001",
         "ingester": "key-ingester-0001",  # a second key of acme's, ingest scope only
-        "maker": "key-maker-0001", "checker": "key-checker-0001"}  # acme's distribution keys
+        "maker": "key-maker-0001", "checker": "key-checker-0001",  # acme's distribution keys
+        "hooks": "key-hooks-0001", "hooks-other": "key-hooks-other-0001"}  # webhook tenants
 # Keys whose tenant or scopes differ from the default (tenant = the name, ingest + read).
 TENANT_SCOPES = {"reader": ("reader", ":read"), "ingester": ("acme", ":ingest"),
                  "maker": ("acme", ":read+distribute"), "checker": ("acme", ":read+approve"),

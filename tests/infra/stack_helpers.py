@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-FUNCTIONS = ("authorizer", "ingest", "tables", "distributions")
+FUNCTIONS = ("authorizer", "ingest", "tables", "distributions", "webhooks")
 # Skip asset bundling: no pip download, no Docker; the dependency layer keeps its fixed hash.
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 

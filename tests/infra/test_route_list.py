@@ -40,8 +40,7 @@ def stack_methods(route_list: tuple[Route, ...], monkeypatch: pytest.MonkeyPatch
         return lambda_.Function(stack, name, runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler", code=code)
 
     Api(stack, "Api", config=DeployConfig(), authorizer_function=function("authorizer"),
-        route_functions={"ingest": function("ingest"), "tables": function("tables"),
-                         "distributions": function("distributions")})
+        route_functions={name: function(name) for name in ("ingest", "tables", "distributions", "webhooks")})
     template = Template.from_stack(stack).to_json()["Resources"]
     resources = {k: v["Properties"] for k, v in template.items() if v["Type"] == "AWS::ApiGateway::Resource"}
 

@@ -53,7 +53,8 @@ def test_function_logs_json_to_its_own_group_with_retention_and_traces(synthesiz
 
 @pytest.mark.parametrize(
     ("name", "memory", "timeout"),
-    [("authorizer", 256, 5), ("ingest", 512, 20), ("tables", 512, 15), ("distributions", 1024, 28)],
+    [("authorizer", 256, 5), ("ingest", 512, 20), ("tables", 512, 15), ("distributions", 1024, 28),
+     ("webhooks", 256, 15)],
 )
 def test_function_memory_and_timeout_stay_inside_the_gateway_limit(synthesized, name, memory, timeout):
     props = synthesized.resource(function_id(synthesized, name))["Properties"]
@@ -74,6 +75,9 @@ def test_each_function_gets_only_the_settings_it_needs(synthesized):
         "tables": {"LEDGERLINE_TABLE": ref(records), "LEDGERLINE_CURSOR_SECRET_ARN": ref(secret)},
         "distributions": {"LEDGERLINE_TABLE": ref(records), "LEDGERLINE_IDEMPOTENCY_TABLE": ref(idempotency),
                           "LEDGERLINE_CURSOR_SECRET_ARN": ref(secret), "LEDGERLINE_DEMO_SEED": "false"},
+        "webhooks": {"LEDGERLINE_TABLE": ref(records), "LEDGERLINE_IDEMPOTENCY_TABLE": ref(idempotency),
+                     "LEDGERLINE_CURSOR_SECRET_ARN": ref(secret),
+                     "LEDGERLINE_WEBHOOK_KEY_ARN": ref(stack.logical_id(stack.stack.storage.webhook_key))},
     }
     for name, specific in expected.items():
         env = synthesized.resource(function_id(synthesized, name))["Properties"]["Environment"]["Variables"]

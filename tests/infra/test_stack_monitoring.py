@@ -20,8 +20,10 @@ def topic_id(synthesized) -> str:
 
 def test_alarm_set_is_complete(synthesized):
     expected = {"ledgerline-dev-api-5xx-rate"} | {
-        f"ledgerline-dev-{name}-{kind}" for name in (*FUNCTIONS, "worker") for kind in ("errors", "throttles")
+        f"ledgerline-dev-{name}-{kind}" for name in (*FUNCTIONS, "worker", "webhook_delivery")
+        for kind in ("errors", "throttles")
     } | {f"ledgerline-dev-worker-{kind}" for kind in ("iterator-age", "dlq-depth", "destination-failures")} | {
+        "ledgerline-dev-webhook-dlq-depth"} | {
         f"ledgerline-dev-{table}-table-{kind}" for table in ("records", "idempotency") for kind in ("throttles", "latency")
     }
     assert set(alarms(synthesized)) == expected

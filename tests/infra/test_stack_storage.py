@@ -42,10 +42,12 @@ def test_idempotency_table_matches_powertools_layout_with_ttl(synthesized):
     assert "StreamSpecification" not in props
 
 
-def test_cursor_secret_is_generated_not_written_down(synthesized):
+def test_the_cursor_and_webhook_keys_are_generated_not_written_down(synthesized):
     built = synthesized.built
-    [secret] = synthesized.resources("AWS::SecretsManager::Secret").values()
+    secrets = synthesized.resources("AWS::SecretsManager::Secret")
 
-    assert secret["Properties"]["GenerateSecretString"] == {"PasswordLength": 64, "ExcludePunctuation": True}
-    assert "SecretString" not in secret["Properties"]
-    assert built.logical_id(built.stack.storage.cursor_secret) in synthesized.resources("AWS::SecretsManager::Secret")
+    assert set(secrets) == {built.logical_id(built.stack.storage.cursor_secret),
+                            built.logical_id(built.stack.storage.webhook_key)}
+    for secret in secrets.values():
+        assert secret["Properties"]["GenerateSecretString"] == {"PasswordLength": 64, "ExcludePunctuation": True}
+        assert "SecretString" not in secret["Properties"]

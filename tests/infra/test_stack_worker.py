@@ -31,8 +31,8 @@ def ids(synthesized) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def mapping(synthesized, ids) -> dict:
-    [esm] = synthesized.resources("AWS::Lambda::EventSourceMapping").values()
-    assert esm["Properties"]["FunctionName"] == ref(ids["function"])
+    [esm] = [esm for esm in synthesized.resources("AWS::Lambda::EventSourceMapping").values()
+             if esm["Properties"]["FunctionName"] == ref(ids["function"])]
     return esm["Properties"]
 
 

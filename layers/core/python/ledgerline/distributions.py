@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ledgerline.actors import Actor, Answer
 from ledgerline.domain.category import RecordWrite, changed_fields
 from ledgerline.domain.distributions import files, run_exceptions
 from ledgerline.domain.distributions.holders_csv import HolderRow, parse_holders_csv
@@ -54,7 +54,7 @@ from ledgerline.settings import get_settings
 from ledgerline.store import distributions as store
 from ledgerline.store.keys import current_key, system_time
 from ledgerline.store.outgoing import event_put
-from ledgerline.store.records import EventContext, WriteConflict
+from ledgerline.store.records import WriteConflict
 from ledgerline.store.retry import retry_on_conflict
 
 # Lines that fit in the run's own transaction (with the run's 2 items, its guard and its event).
@@ -62,24 +62,6 @@ LINES_IN_RUN_TRANSACTION = 96
 # Record writes per transaction when a request writes many records: 2 items each, plus the
 # parent check, within DynamoDB's 100 items per transaction.
 WRITES_PER_TRANSACTION = 49
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: the tenant and key (from the authorizer), and the request id stamped on versions."""
-
-    tenant: str
-    key_id: str
-    request_id: str
-
-    def context(self) -> EventContext:
-        return EventContext(self.tenant, self.request_id, self.key_id, None)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
 
 
 def _not_found(what: str, record_id: str) -> DomainError:

@@ -30,6 +30,12 @@ SWEEP_LOOKBACK_DAYS = "LEDGERLINE_SWEEP_LOOKBACK_DAYS"
 CURSOR_SECRET = "LEDGERLINE_CURSOR_SECRET"
 CURSOR_SECRET_ARN = "LEDGERLINE_CURSOR_SECRET_ARN"
 DEMO_SEED = "LEDGERLINE_DEMO_SEED"
+WEBHOOK_KEY = "LEDGERLINE_WEBHOOK_KEY"
+WEBHOOK_KEY_ARN = "LEDGERLINE_WEBHOOK_KEY_ARN"
+WEBHOOK_QUEUE_URL = "LEDGERLINE_WEBHOOK_QUEUE_URL"
+WEBHOOK_DLQ_URL = "LEDGERLINE_WEBHOOK_DLQ_URL"
+WEBHOOK_TIMEOUT_SECONDS = "LEDGERLINE_WEBHOOK_TIMEOUT_SECONDS"
+WEBHOOK_ALLOW_LOOPBACK = "LEDGERLINE_WEBHOOK_ALLOW_LOOPBACK"
 
 
 class SettingsError(RuntimeError):
@@ -59,6 +65,18 @@ class Settings(BaseModel):
 
     demo_seed: bool = Field(False, alias=DEMO_SEED,
                             description="POST /api/demo/seed answers (the local stack; off on AWS unless deployed so)")
+    webhook_key: str | None = Field(None, alias=WEBHOOK_KEY,
+                                    description="key webhook signing secrets are derived from (local stack, tests)")
+    webhook_key_arn: str | None = Field(None, alias=WEBHOOK_KEY_ARN,
+                                        description="Secrets Manager secret holding the webhook key")
+    webhook_queue_url: str | None = Field(None, alias=WEBHOOK_QUEUE_URL,
+                                          description="SQS queue of outgoing events and webhook deliveries")
+    webhook_dlq_url: str | None = Field(None, alias=WEBHOOK_DLQ_URL,
+                                        description="SQS queue of webhook deliveries given up after 24 h")
+    webhook_timeout_seconds: float = Field(10.0, alias=WEBHOOK_TIMEOUT_SECONDS, gt=0,
+                                           description="how long a subscriber has to answer a delivery")
+    webhook_allow_loopback: bool = Field(False, alias=WEBHOOK_ALLOW_LOOPBACK,
+                                         description="webhooks may target loopback addresses over http (local stack)")
 
     def need(self, field: str) -> str:
         """The value of an optional setting this caller cannot do without; SettingsError naming
@@ -69,7 +87,7 @@ class Settings(BaseModel):
         return value
 
     @field_validator("idempotency_table", "event_bus_name", "worker_dlq_url", "cursor_secret", "cursor_secret_arn",
-                     mode="before")
+                     "webhook_key", "webhook_key_arn", "webhook_queue_url", "webhook_dlq_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return value or None
@@ -78,6 +96,21 @@ class Settings(BaseModel):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+
+def secret_setting(clear_field: str, arn_field: str) -> bytes:
+    """A key given in clear (local stack, tests) or as a Secrets Manager secret, read with
+    Powertools parameters (cached for an hour); SettingsError naming both variables when neither is set."""
+    settings = get_settings()
+    clear, arn = getattr(settings, clear_field), getattr(settings, arn_field)
+    if clear:
+        return clear.encode("utf-8")
+    if arn:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        return str(get_secret(arn, max_age=3600)).encode("utf-8")
+    fields = type(settings).model_fields
+    raise SettingsError(f"set {fields[clear_field].alias} or {fields[arn_field].alias}")
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

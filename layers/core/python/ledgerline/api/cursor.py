@@ -17,18 +17,11 @@ from typing import Any
 
 from ledgerline.api.problems import ProblemError
 from ledgerline.domain.errors import Violation
-from ledgerline.settings import CURSOR_SECRET, CURSOR_SECRET_ARN, SettingsError, get_settings
+from ledgerline.settings import secret_setting
 
 
 def _secret() -> bytes:
-    settings = get_settings()
-    if settings.cursor_secret:
-        return settings.cursor_secret.encode("utf-8")
-    if settings.cursor_secret_arn:
-        from aws_lambda_powertools.utilities.parameters import get_secret
-
-        return str(get_secret(settings.cursor_secret_arn, max_age=3600)).encode("utf-8")
-    raise SettingsError(f"no cursor signing key: set {CURSOR_SECRET} or {CURSOR_SECRET_ARN}")
+    return secret_setting("cursor_secret", "cursor_secret_arn")
 
 
 def _b64(data: bytes) -> str:

@@ -1,40 +1,30 @@
 """Distribution routes (docs/distributions.md): assets, holders, positions, cash-flow events, runs.
 
 Thin: each route checks the key's scope, reads the request and calls `ledgerline.distributions`.
-Every POST, PATCH and DELETE takes an optional Idempotency-Key with /ingest's semantics: the
-first answer is stored per (tenant, key) and replayed with `Idempotent-Replayed: true`; the
-same key with another request is refused (422 idempotency-key-reused).
+Every POST, PATCH and DELETE takes an optional Idempotency-Key with /ingest's semantics
+(`api.idempotent`): the first answer is stored per (tenant, key) and replayed with
+`Idempotent-Replayed: true`; the same key with another request is refused (422 idempotency-key-reused).
 """
 
 import base64
-import hashlib
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from pydantic import BaseModel, ConfigDict
 
 from ledgerline import demo
 from ledgerline import distributions as ops
 from ledgerline.api import cursor as cursors
-from ledgerline.api.body import MAX_BODY_BYTES, checked_idempotency_key, json_object_body
+from ledgerline.api.body import MAX_BODY_BYTES, json_object_body
 from ledgerline.api.caller import caller_from
 from ledgerline.api.http import json_response
+from ledgerline.api.idempotent import answer_once
 from ledgerline.api.models import answers
 from ledgerline.api.problems import ProblemError
-from ledgerline.domain.jsonio import dumps, loads
+from ledgerline.domain.jsonio import dumps
 from ledgerline.domain.scopes import APPROVE, DISTRIBUTE, READ
 from ledgerline.domain.tables import ASSETS, CASH_FLOW_EVENTS, HOLDERS, POSITIONS
 from ledgerline.observability import tracer
@@ -50,33 +40,6 @@ class JsonObject(BaseModel):
     """A JSON object; its fields are described in docs/distributions.md."""
 
     model_config = ConfigDict(extra="allow")
-
-
-def _mark_replay(response: dict[str, Any], _record: Any) -> dict[str, Any]:
-    return {**response, "replayed": True}
-
-
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[tenant, idempotency_key]",
-    payload_validation_jmespath="request_sha256",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=get_settings().idempotency_ttl_seconds,
-    response_hook=_mark_replay,
-)
-
-
-@lru_cache(maxsize=1)
-def _idempotent() -> Callable[..., dict[str, Any]]:
-    """Built on first use so no AWS client exists at import time."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
-                         key_prefix="distributions")
-    def process(request: dict[str, Any], operation: Callable[[], ops.Answer]) -> dict[str, Any]:
-        answer = operation()
-        return {"status": answer.status, "body": dumps(answer.body)}
-
-    return process
 
 
 def _actor(scope: str) -> ops.Actor:
@@ -105,28 +68,7 @@ def _json_body(optional: bool = False) -> dict[str, Any] | None:
 def _change(scope: str, operation: Callable[[ops.Actor], ops.Answer], body: bytes = b"") -> Response:
     """Run a POST / PATCH / DELETE, once per Idempotency-Key when the request has one."""
     actor = _actor(scope)
-    event = router.current_event
-    key = event.headers.get("Idempotency-Key")
-    if key is None:
-        answer = operation(actor)
-        return json_response(answer.body, answer.status)
-    checked_idempotency_key(key)
-    fingerprint = hashlib.sha256(b"\n".join([
-        event.http_method.encode(), event.path.encode(), dumps(event.query_string_parameters or {}).encode(), body,
-    ])).hexdigest()
-    try:
-        stored = _idempotent()(
-            request={"tenant": actor.tenant, "idempotency_key": key, "request_sha256": fingerprint},
-            operation=lambda: operation(actor),
-        )
-    except IdempotencyValidationError:
-        raise ProblemError("idempotency-key-reused", "This Idempotency-Key was already used with a different "
-                                                     "request; use a new key for a new request.") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ProblemError("request-in-progress", "A request with this Idempotency-Key is still being processed; "
-                                                  "retry shortly.", retry_after=1) from None
-    replayed = {"Idempotent-Replayed": "true"} if stored.get("replayed") else None
-    return json_response(loads(stored["body"]), stored["status"], headers=replayed)
+    return answer_once(router.current_event, actor.tenant, "distributions", lambda: operation(actor), body)
 
 
 def _json_change(scope: str, operation: Callable[[ops.Actor, Any], ops.Answer], optional: bool = False) -> Response:

@@ -6,21 +6,13 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
 from ledgerline.api.body import idempotency_key, json_object_body
 from ledgerline.api.caller import caller_from
 from ledgerline.api.http import json_response
+from ledgerline.api.idempotent import idempotency_problems, persistence_layer
 from ledgerline.api.models import IngestAnswer, answers
-from ledgerline.api.problems import ProblemError
 from ledgerline.ingest import IngestRequest, ingest
 from ledgerline.observability import logger, tracer
 from ledgerline.settings import get_settings
@@ -45,7 +37,7 @@ IDEMPOTENCY = IdempotencyConfig(
 @lru_cache(maxsize=1)
 def _idempotent_ingest() -> Callable[..., dict[str, Any]]:
     """Built on first use so no AWS client exists at import time."""
-    store = DynamoDBPersistenceLayer(table_name=get_settings().need("idempotency_table"))
+    store = persistence_layer()
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=IDEMPOTENCY,
                          key_prefix="ingest")
@@ -79,16 +71,8 @@ def post_ingest():
 
 def submit(request: IngestRequest) -> dict[str, Any]:
     """Ingest once per (tenant, Idempotency-Key); Powertools' errors become problems."""
-    try:
+    with idempotency_problems("body", "event"):
         return _idempotent_ingest()(request={
             "tenant": request.tenant, "key_id": request.key_id, "idempotency_key": request.idempotency_key,
             "body_sha256": request.body_sha256, "body": request.body,
         })
-    except IdempotencyValidationError:
-        raise ProblemError("idempotency-key-reused",
-                           "This Idempotency-Key was already used with a different body; "
-                           "use a new key for a new event.") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ProblemError("request-in-progress",
-                           "A request with this Idempotency-Key is still being processed; retry shortly.",
-                           retry_after=1) from None

@@ -17,10 +17,17 @@ from aws_lambda_powertools.event_handler.openapi.compat import model_json
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
-from ledgerline.api import distribution_routes, ingest_routes, read_routes, report_routes, validate_routes
+from ledgerline.api import (
+    distribution_routes,
+    ingest_routes,
+    read_routes,
+    report_routes,
+    validate_routes,
+    webhook_routes,
+)
 from ledgerline.api.ingest_schemas import category_schema, event_name, event_schemas, rebase
 from ledgerline.api.problems import ProblemError
-from ledgerline.api.routes import DISTRIBUTION_ROUTES
+from ledgerline.api.routes import DISTRIBUTION_ROUTES, WEBHOOK_ROUTES
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
 from ledgerline.domain.journal import POSTING_ACCOUNTS
 
@@ -132,6 +139,22 @@ def _ingest_links(paths: dict[str, Any]) -> dict[str, Any]:
     return links
 
 
+def webhook_body() -> dict[str, Any]:
+    """POST /api/webhooks: a URL and the outgoing event names to deliver there (docs/webhooks.md)."""
+    from ledgerline.events.outgoing import EVENT_NAMES
+
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["url", "events"], "additionalProperties": False,
+        "properties": {
+            "url": {"type": "string", "maxLength": 2000,
+                    "description": "https URL whose host resolves to public addresses only"},
+            "events": {"type": "array", "minItems": 1, "maxItems": 20, "uniqueItems": True,
+                       "items": {"type": "string", "enum": list(EVENT_NAMES)}},
+            "description": {"type": "string", "minLength": 1, "maxLength": 1000},
+        },
+    }}}}
+
+
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     app = APIGatewayRestResolver(enable_validation=True)
@@ -140,6 +163,7 @@ def document() -> dict[str, Any]:
     app.include_router(read_routes.router)
     app.include_router(report_routes.router)
     app.include_router(distribution_routes.router)
+    app.include_router(webhook_routes.router)
     schema = app.get_openapi_schema(
         title=TITLE,
         version=VERSION,
@@ -158,7 +182,8 @@ def document() -> dict[str, Any]:
         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
     })
     doc["paths"]["/validate"]["post"]["requestBody"] = ingest_body()
-    for route in DISTRIBUTION_ROUTES:
+    doc["paths"]["/api/webhooks"]["post"]["requestBody"] = webhook_body()
+    for route in (*DISTRIBUTION_ROUTES, *WEBHOOK_ROUTES):
         if "Idempotency-Key" in route.headers:
             operation = doc["paths"][route.resource][route.method.lower()]
             operation.setdefault("parameters", []).append({

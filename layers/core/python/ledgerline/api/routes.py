@@ -101,6 +101,23 @@ DISTRIBUTION_ROUTES = (
     _distribute("POST", "/api/demo/seed"),
 )
 
+WEBHOOK = "/api/webhooks/{webhook_id}"
+WEBHOOK_ROUTES = (
+    Route("POST", "/api/webhooks", "webhooks", frozenset({READ}), headers=("Idempotency-Key",), json_body=True),
+    Route("GET", "/api/webhooks", "webhooks", frozenset({READ}), ("limit", "cursor")),
+    Route("DELETE", WEBHOOK, "webhooks", frozenset({READ}), headers=("Idempotency-Key",)),
+    Route("GET", f"{WEBHOOK}/deliveries", "webhooks", frozenset({READ}), ("limit", "cursor")),
+)
+
+# Webhooks (docs/webhooks.md): a partner's own subscriptions, so the `read` scope.
+WEBHOOK = "/api/webhooks/{webhook_id}"
+WEBHOOK_ROUTES = (
+    Route("POST", "/api/webhooks", "webhooks", frozenset({READ}), headers=("Idempotency-Key",), json_body=True),
+    Route("GET", "/api/webhooks", "webhooks", frozenset({READ}), ("limit", "cursor")),
+    Route("DELETE", WEBHOOK, "webhooks", frozenset({READ}), headers=("Idempotency-Key",)),
+    Route("GET", f"{WEBHOOK}/deliveries", "webhooks", frozenset({READ}), ("limit", "cursor")),
+)
+
 ROUTES = (
     Route("POST", "/ingest", "ingest", frozenset({INGEST}), headers=("Idempotency-Key",), json_body=True),
     Route("POST", "/validate", "ingest", frozenset({INGEST}), json_body=True),
@@ -113,6 +130,7 @@ ROUTES = (
     *(Route("GET", f"/api/reports/{name}", "tables", frozenset({READ}), query, headers=("if-none-match",))
       for name, query in REPORTS.items()),
     *DISTRIBUTION_ROUTES,
+    *WEBHOOK_ROUTES,
     Route("GET", "/openapi.json", "tables"),
     Route("GET", "/docs", "tables"),
     Route("GET", "/validator", "tables"),

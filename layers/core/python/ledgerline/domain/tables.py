@@ -22,6 +22,7 @@ class Kind(StrEnum):
     DERIVED = "derived"  # written by the stream worker from source records
     LOG = "log"  # one immutable row per ingested or published event
     DISTRIBUTION = "distribution"  # written by the distribution routes (docs/distributions.md)
+    WEBHOOK = "webhook"  # subscriptions (written by the webhook routes) and their delivery log (docs/webhooks.md)
     INTERNAL = "internal"  # bookkeeping items a partner never reads (guards)
 
 
@@ -88,6 +89,9 @@ CASH_FLOW_EVENTS = "cash_flow_events"  # id {asset_id}:{cash_flow_event_id}
 DISTRIBUTION_RUNS = "distribution_runs"
 DISTRIBUTION_LINES = "distribution_lines"  # id {run_id}:{holder_id}
 NOTICES = "notices"  # id {run_id}:{holder_id}
+# Webhooks (docs/webhooks.md): subscriptions and one row per delivery attempt.
+WEBHOOKS = "webhooks"
+WEBHOOK_DELIVERIES = "webhook_deliveries"  # id {webhook_id}:{event_id}:{attempt:03d}
 # Internal items.
 LIVE_RUNS = "live_runs"  # guard items: the one run of a cash-flow event that is not canceled
 INSTALLMENTS = "installments"  # guard items: which payment holds installment n
@@ -113,6 +117,8 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     _table(DISTRIBUTION_RUNS, Kind.DISTRIBUTION, "run_id", group_field="asset_id"),
     _table(DISTRIBUTION_LINES, Kind.DISTRIBUTION, "line_id", group_field="run_id", **ONE_ITEM),
     _table(NOTICES, Kind.DISTRIBUTION, "notice_id", group_field="run_id"),
+    _table(WEBHOOKS, Kind.WEBHOOK, "webhook_id"),
+    _table(WEBHOOK_DELIVERIES, Kind.WEBHOOK, "delivery_id", group_field="webhook_id", **ONE_ITEM),
     _table(LIVE_RUNS, Kind.INTERNAL, "cash_flow_event_id", version_items=False, item_sk="guard"),
     _table(INSTALLMENTS, Kind.INTERNAL, "payment_id", version_items=False, item_sk="guard"),
 )}
