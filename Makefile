@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(PY) -m bench.cost
 	$(PY) -m bench.worker
 	$(PY) -m bench.reports
+	$(PY) -m bench.reports --check
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.distributions 100 1000
 

@@ -41,9 +41,9 @@ def median_seconds(action: Callable[[], Any], rounds: int) -> float:
 
 def skip_moto_transaction_copy() -> None:
     """moto deep-copies every table a transaction touches, stream included, to roll back on a
-    failed condition: O(table) per transaction, which would make a benchmark measure moto. A
-    benchmark that runs one writer and checks that none of its transactions failed can skip the
-    copy. Only moto is patched, never product code."""
+    failed condition: O(table) per transaction, which turns a benchmark that writes through
+    transactions into a benchmark of moto. Only for a single writer whose transactions never
+    fail (nothing to roll back). Only moto is patched, never product code."""
     import copy
 
     import moto.dynamodb.models as models

@@ -6,7 +6,9 @@ with the items ingest and the worker's journal step write (see `BookWriter`). Ea
 is then read through the real tables handler. Times are ratios to a floor measured in the same
 run (one moto GetItem). `K` is the system time when 90 % of the book was stored.
 
-Run: `python -m bench.reports [events ...]` (default 1000 10000).
+Run: `python -m bench.reports [events ...]` (default 1000 10000); `python -m bench.reports --check
+[events]` builds a small book (200) both with `BookWriter` and through the worker's real step and
+checks that every report agrees.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import botocore.client
 
-from bench.common import median_seconds
+from bench.common import median_seconds, skip_moto_transaction_copy
 
 CALLS: Counter[str] = Counter()
 ITEMS: Counter[str] = Counter()
@@ -52,19 +54,47 @@ class BookWriter:
         self.current: dict[tuple[str, str], dict[str, Any]] = {}
         self.positions: dict[str, Any] = {}
         self.totals: dict[tuple[str, str], Any] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
 
-    def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None) -> None:
-        from ledgerline.domain.category import RecordWrite
+    def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None,
+              effective_at: str | None = None) -> None:
         from ledgerline.domain.journal import Position, Version, position_change, post, receivable_account
-        from ledgerline.domain.reports import Movement
+        from ledgerline.domain.reports import Movement, client_movement, receivable_facts, version_facts
+        from ledgerline.store import client_movements, journal
+
+        previous, item = self.store_record(table, record_id, record, effective_at)
+        new = Version.from_item(item)
+        if table == "clients":
+            movement = client_movement(previous["record"] if previous else None, new)
+            self.puts.append(client_movements.movement_item(TENANT, movement, new.version, new.system_from))
+            return
+        disbursement_id = record.get("disbursement_id")
+        position = self.positions.get(disbursement_id, Position())
+        old = Version.from_item(previous) if previous else None
+        lines = post(old, new, position, kind)
+        if disbursement_id:
+            self.positions[disbursement_id] = position.plus(position_change(lines, receivable_account(kind)))
+            facts = self.facts.setdefault(disbursement_id, {})
+            facts.update(version_facts(old, new))
+            facts.update(receivable_facts(lines))
+        for line in lines:
+            self.puts += [put["Put"]["Item"] for put in journal.line_items(TENANT, line)]
+        shard = journal.shard_of(TENANT, disbursement_id or record_id)
+        for sort_key, moved in journal.total_movements(shard, lines).items():
+            self.totals.setdefault(("EUR", sort_key), Movement()).add(moved)
+
+    def store_record(self, table: str, record_id: str, record: dict[str, Any],
+                     effective_at: str | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """The version and current item ingest writes (queued); returns the previous and the new current item."""
+        from ledgerline.domain.category import RecordWrite
         from ledgerline.settings import get_settings
-        from ledgerline.store import journal
         from ledgerline.store.keys import system_time
         from ledgerline.store.records import EventContext, from_attributes, record_items
 
         previous = self.current.get((table, record_id))
         version = int(previous["version"]) if previous else 0
-        context = EventContext(TENANT, f"ev_{table}_{record_id}_{version + 1}", "bench", None)
+        context = EventContext(TENANT, f"ev_{table}_{record_id}_{version + 1}", "bench", effective_at,
+                               effective_at is not None)
         write = RecordWrite(table, record_id, record, version, sorted(record))
         version_put, current_update = record_items(get_settings().records_table, context, write, system_time())
         update = current_update["Update"]
@@ -73,25 +103,12 @@ class BookWriter:
         self.puts += [version_put["Put"]["Item"], {**update["Key"], **current}]
         item = from_attributes(current)
         self.current[(table, record_id)] = item
-        if table == "clients":
-            return
-        disbursement_id = record.get("disbursement_id")
-        position = self.positions.get(disbursement_id, Position())
-        old = Version.from_item(previous) if previous else None
-        lines = post(old, Version.from_item(item), position, kind)
-        if disbursement_id:
-            moved = position_change(lines, receivable_account(kind))
-            self.positions[disbursement_id] = Position(position.receivable + moved.receivable)
-        for line in lines:
-            self.puts += [put["Put"]["Item"] for put in journal.line_items(TENANT, line)]
-        shard = journal.shard_of(TENANT, disbursement_id or record_id)
-        for sort_key, moved in journal.total_movements(shard, lines).items():
-            self.totals.setdefault(("EUR", sort_key), Movement()).add(moved)
+        return previous, item
 
     def flush(self) -> None:
         from ledgerline import aws
         from ledgerline.settings import get_settings
-        from ledgerline.store import journal
+        from ledgerline.store import journal, portfolio
         from ledgerline.store.records import to_attributes
 
         for (currency, sort_key), moved in self.totals.items():
@@ -100,6 +117,8 @@ class BookWriter:
         for disbursement_id, position in self.positions.items():
             self.puts.append({**journal.position_key(TENANT, disbursement_id),
                               **to_attributes({"receivable": position.receivable})})
+        for disbursement_id, facts in self.facts.items():
+            self.puts.append({**portfolio.facts_key(TENANT, "EUR", disbursement_id), **to_attributes(facts)})
         client, table = aws.dynamodb(), get_settings().records_table
         for start in range(0, len(self.puts), 25):
             request = {table: [{"PutRequest": {"Item": item}} for item in self.puts[start:start + 25]]}
@@ -108,11 +127,26 @@ class BookWriter:
         self.puts.clear()
 
 
-def build(events: int) -> str:
+class WorkerBook(BookWriter):
+    """The same book through the worker's real reports step (`posting.journal_change`: lines,
+    totals, positions, facts, movements), one change at a time. Slow under moto (a transaction
+    copies the whole table), so only for a small book: `--check` builds one both ways and
+    compares every report."""
+
+    def write(self, table: str, record_id: str, record: dict[str, Any], kind: str | None = None,
+              effective_at: str | None = None) -> None:
+        from ledgerline import posting
+
+        previous, item = self.store_record(table, record_id, record, effective_at)
+        self.flush()  # the record is stored before the worker sees its change, as on the stream
+        posting.journal_change(TENANT, item, previous)
+
+
+def build(events: int, book: BookWriter | None = None) -> str:
     """Write the book; returns K, the system time after 90 % of its events."""
     from ledgerline.store.keys import system_time
 
-    book = BookWriter()
+    book = book or BookWriter()
     loans = max(1, events // 10)
     known_at = ""
     written = 0
@@ -120,7 +154,8 @@ def build(events: int) -> str:
         start = date(2024, 1, 1) + timedelta(days=n * 300 // loans)
         client_id, loan_id = f"C{n:05d}", f"D{n:05d}"
         book.write("clients", client_id, {"client_id": client_id, "name": f"Client {n}",
-                                          "client_type": "individual", "deleted": False})
+                                          "client_type": "individual", "deleted": False},
+                   effective_at=f"{start.isoformat()}T00:00:00Z")
         book.write("disbursements", loan_id, {
             "disbursement_id": loan_id, "kind": "loan", "currency": "EUR", "disbursement_amount": Decimal(8000),
             "upfront_fee": Decimal(80), "gross_value": Decimal(8080), "total_expected_margin": Decimal(800),
@@ -129,11 +164,12 @@ def build(events: int) -> str:
         for k in range(8):
             due = min(start + timedelta(days=30 * (k + 1)), date(2024, 12, 31)).isoformat()
             payment_id = f"P{n:05d}-{k}"
+            paid = (n + k) % 9 != 0  # every ninth installment is still expected: some loans are late
             book.write("payments", payment_id, {
-                "payment_id": payment_id, "disbursement_id": loan_id, "status": "paid", "amount": Decimal(1100),
-                "principal_amount": Decimal(1000), "interest_amount": Decimal(100), "currency": "EUR",
-                "due_date": due, "payment_date": due, "installment_number": k + 1, "source": "client",
-                "deleted": False}, "loan")
+                "payment_id": payment_id, "disbursement_id": loan_id, "status": "paid" if paid else "expected",
+                "amount": Decimal(1100), "principal_amount": Decimal(1000), "interest_amount": Decimal(100),
+                "currency": "EUR", "due_date": due, "installment_number": k + 1, "source": "client",
+                "deleted": False, **({"payment_date": due} if paid else {})}, "loan")
         operation_id = f"O{n:05d}"
         book.write("operations", operation_id, {
             "operation_id": operation_id, "operation_type": "cost" if n % 2 else "revenue", "amount": Decimal(25),
@@ -144,6 +180,72 @@ def build(events: int) -> str:
             known_at = system_time()
     book.flush()
     return known_at or system_time()
+
+
+def check(events: int = 200) -> None:
+    """Build a small book with BookWriter and through the worker's real step; every report must agree."""
+    from moto import mock_aws
+
+    skip_moto_transaction_copy()  # one writer, each change once: no transaction is refused
+    answers = []
+    for book in (BookWriter(), WorkerBook()):
+        with mock_aws():
+            answers.append(read_all(book, events))
+    for name in answers[0]:
+        assert answers[0][name] == answers[1][name], f"{name}: the batched book differs from the worker's"
+    print(f"{events} events: the batched book and the worker's agree on {len(answers[0])} reports")
+
+
+def fresh_tables() -> Any:
+    """Empty tables in the current moto account; returns the settings naming them."""
+    from ledgerline import aws
+    from ledgerline.settings import get_settings
+    from ledgerline.store.schema import create_tables
+
+    get_settings.cache_clear()
+    aws.reset()
+    settings = get_settings()
+    create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
+    return settings
+
+
+def read_all(book: BookWriter, events: int) -> dict[str, Any]:
+    """Every report of the bench over a book built with `book` (times and system times left out)."""
+    import functions.tables.handler as tables_handler
+    from ledgerline.domain.jsonio import loads
+    from tests.builders import FakeLambdaContext, api_event
+
+    fresh_tables()
+    known_at = build(events, book)
+    answers = {}
+    for name, (route, query) in scenarios(known_at).items():
+        event = api_event("GET", f"/api/reports/{route}", scopes="read", tenant=TENANT, query=query)
+        body = loads(tables_handler.handler(event, FakeLambdaContext())["body"])
+        body.pop("known_at")
+        body.pop("next_cursor", None)  # holds a key with system times
+        for line in body.get("lines", ()):
+            line.pop("system_from")
+        answers[name] = body
+    return answers
+
+
+def scenarios(known_at: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each measured report: its route and query."""
+    year = {"from": "2024-01-01", "to": "2024-12-31"}
+    period = {"from": "2024-02-10", "to": "2024-11-20", "currency": "EUR"}
+    return {
+        "balance sheet as of 2024-12-31": ("balance-sheet", {"as_of": "2024-12-31", "currency": "EUR"}),
+        "balance sheet as of 2024-06-15": ("balance-sheet", {"as_of": "2024-06-15", "currency": "EUR"}),
+        "balance sheet, known_at K": ("balance-sheet", {"as_of": "2024-12-31", "currency": "EUR",
+                                                        "known_at": known_at}),
+        "income statement 2024-02-10..2024-11-20": ("income-statement", period),
+        "cash flow 2024-02-10..2024-11-20": ("cash-flow", period),
+        "journal, one page of 100": ("journal", {**year, "currency": "EUR", "limit": "100"}),
+        "portfolio as of 2024-12-31": ("portfolio", {"as_of": "2024-12-31", "currency": "EUR"}),
+        "portfolio as of 2024-06-30, known_at K": ("portfolio", {"as_of": "2024-06-30", "currency": "EUR",
+                                                                 "known_at": known_at}),
+        "client analytics 2024": ("analytics/clients", year),
+    }
 
 
 def main(sizes: list[int], rounds: int = 5) -> None:
@@ -161,49 +263,28 @@ def main(sizes: list[int], rounds: int = 5) -> None:
 def bench_book(size: int, rounds: int) -> None:
     import functions.tables.handler as tables_handler
     from ledgerline import aws
-    from ledgerline.settings import get_settings
-    from ledgerline.store.schema import create_tables
     from tests.builders import FakeLambdaContext, api_event
 
-    get_settings.cache_clear()
-    aws.reset()
-    settings = get_settings()
-    create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
+    settings = fresh_tables()
     started = time.perf_counter()
     known_at = build(size)
     built = time.perf_counter() - started
     floor = median_seconds(lambda: aws.dynamodb().get_item(
         TableName=settings.records_table, Key={"PK": {"S": "x"}, "SK": {"S": "v0"}}), 50)
 
-    def read(name: str, **query: str) -> None:
-        query = {k.rstrip("_"): v for k, v in query.items()}
-        event = api_event("GET", f"/api/reports/{name}", scopes="read", tenant=TENANT, query=query)
+    def read(route: str, query: dict[str, str]) -> None:
+        event = api_event("GET", f"/api/reports/{route}", scopes="read", tenant=TENANT, query=query)
         response = tables_handler.handler(event, FakeLambdaContext())
         assert response["statusCode"] == 200, response["body"]
 
-    scenarios = {
-        "balance sheet as of 2024-12-31": lambda: read("balance-sheet", as_of="2024-12-31", currency="EUR"),
-        "balance sheet as of 2024-06-15": lambda: read("balance-sheet", as_of="2024-06-15", currency="EUR"),
-        "balance sheet, known_at K": lambda: read("balance-sheet", as_of="2024-12-31", currency="EUR",
-                                                   known_at=known_at),
-        "income statement 2024-02-10..2024-11-20": lambda: read(
-            "income-statement", from_="2024-02-10", to="2024-11-20", currency="EUR"),
-        "cash flow 2024-02-10..2024-11-20": lambda: read(
-            "cash-flow", from_="2024-02-10", to="2024-11-20", currency="EUR"),
-        "journal, one page of 100": lambda: read("journal", from_="2024-01-01", to="2024-12-31",
-                                                 currency="EUR", limit="100"),
-        "portfolio as of 2024-12-31": lambda: read("portfolio", as_of="2024-12-31", currency="EUR"),
-        "client analytics 2024": lambda: read("analytics/clients", from_="2024-01-01", to="2024-12-31"),
-    }
-    for name, action in scenarios.items():
+    for name, (route, query) in scenarios(known_at).items():
         CALLS.clear()
         ITEMS.clear()
-        # the portfolio and client analytics read the whole book: once is enough on a large one
-        repeat = rounds if size <= 1000 or ("portfolio" not in name and "client" not in name) else 1
+        repeat = rounds if size <= 1000 else 3  # moto pages slowly through the larger book's partitions
         timings = []
         for _ in range(repeat):
             start = time.perf_counter()
-            action()
+            read(route, query)
             timings.append(time.perf_counter() - start)
         calls = ", ".join(f"{op} {n / repeat:g}" for op, n in sorted(CALLS.items()))
         print(f"| {size:,} | {name} | {calls} | {sum(ITEMS.values()) / repeat:g} | "
@@ -212,4 +293,7 @@ def bench_book(size: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [1000, 10000])
+    if sys.argv[1:2] == ["--check"]:
+        check(*(int(arg) for arg in sys.argv[2:]))
+    else:
+        main([int(arg) for arg in sys.argv[1:]] or [1000, 10000])

@@ -49,7 +49,7 @@ def test_mapping_filters_are_the_shared_stream_filters(mapping):
 
     assert patterns == [json.loads(json.dumps(p)) for p in schema.STREAM_FILTERS]
     sources = patterns[0]["dynamodb"]["NewImage"]["table"]["S"]
-    assert sorted(sources) == ["disbursements", "operations", "payments"]
+    assert sorted(sources) == ["clients", "disbursements", "operations", "payments"]
     assert patterns[0]["dynamodb"]["Keys"]["SK"]["S"] == ["v0"]  # current items only
 
 

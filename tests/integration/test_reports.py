@@ -214,10 +214,19 @@ def check_the_journal_drills_down_to_the_lines_and_their_causes(book, report):
 def check_redelivered_stream_records_post_nothing_twice(book, report, stream_pump):
     before = ok(report, "balance-sheet", as_of="2024-06-30", currency="EUR")
     lines = ok(report, "journal", from_="2024-01-01", to="2024-12-31", currency="EUR", limit="500")["lines"]
+    portfolios = [ok(report, "portfolio", as_of="2024-05-31", currency="EUR", known_at=known_at)
+                  for known_at in (book, system_time())]
+    clients = ok(report, "analytics/clients", from_="2024-01-01", to="2024-12-31", known_at=portfolios[1]["known_at"])
     stream_pump.deliver(list(book.delivered))  # Lambda delivers the very same records again
+    stream_pump.drain()
+    stream_pump.deliver(list(reversed(book.delivered)))  # and again, out of order
     stream_pump.drain()
     assert {**ok(report, "balance-sheet", as_of="2024-06-30", currency="EUR"), "known_at": None} == \
         {**before, "known_at": None}
+    assert [ok(report, "portfolio", as_of="2024-05-31", currency="EUR", known_at=p["known_at"])
+            for p in portfolios] == portfolios
+    assert ok(report, "analytics/clients", from_="2024-01-01", to="2024-12-31", known_at=clients["known_at"]) == clients
+    assert clients["summary"] == {"additions": 2, "removals": 1, "changes": 1, "total_changes": 4}
     assert ok(report, "journal", from_="2024-01-01", to="2024-12-31", currency="EUR", limit="500")["lines"] == lines
 
 
@@ -237,6 +246,9 @@ def test_bad_parameters_are_listed_in_one_problem(tables, report):
     status, _, body = report("analytics/clients", from_="0800-02-29", to="6408-02-29",
                              known_at="0840-02-29T11:02:05-07:58")
     assert (status, body["known_at"]) == (200, "0840-02-29T19:00:05.000000Z")  # a year before 1000 padded
+    status, _, body = report("cash-flow", from_="0001-01-01", to="9999-12-31", currency="EUR")
+    assert (status, body["beginning_balance"]) == (200, 0)  # nothing before the first day
+    assert report("balance-sheet", as_of="0001-01-15", currency="EUR")[0] == 200
 
 
 def check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report):
@@ -285,3 +297,42 @@ def test_the_journal_of_the_hand_worked_book_is_written_once(book, report, strea
 def test_scopes_tenants_and_caching_over_the_hand_worked_book(book, report):
     check_an_ingest_only_key_is_refused_and_tenants_never_mix(book, report)
     check_etags_304_and_immutable_past_answers(book, report)
+
+
+def test_a_corrected_disbursement_date_moves_the_loan_to_its_new_day(call_ingest, stream_pump, report):
+    for body in (client("C1"),
+                 loan("D1", disbursement_amount=D("1000"), upfront_fee=D("20"), disbursement_date="2024-01-15",
+                      maturity_date="2025-01-15"),
+                 loan("D1", step="update", disbursement_date="2024-02-01")):
+        status, _, answer = call_ingest(body)
+        assert status == 200, answer
+    stream_pump.drain()
+
+    def loans_on(day: str) -> D:
+        return balances(ok(report, "balance-sheet", as_of=day, currency="EUR"))["1100"]
+
+    assert (loans_on("2024-01-31"), loans_on("2024-02-01")) == (0, D("1020"))
+    january = ok(report, "cash-flow", from_="2024-01-01", to="2024-01-31", currency="EUR")
+    assert january["investing"] == {"inflows": 0, "outflows": 0, "net": 0}
+    portfolio = ok(report, "portfolio", as_of="2024-01-31", currency="EUR")
+    assert portfolio["totals"] == {"disbursements": 0, "outstanding": 0}
+
+
+def test_a_past_answer_is_immutable_only_once_the_settling_window_has_passed(tables, report, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from ledgerline.api import report_routes
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(report_routes, "_now", lambda: now)
+
+    def cache_control(known_at: datetime) -> str:
+        stamp = known_at.isoformat().replace("+00:00", "Z")
+        _, headers, _ = report("balance-sheet", as_of="2024-06-30", currency="EUR", known_at=stamp)
+        return headers["Cache-Control"]
+
+    window = report_routes.SETTLED_AFTER
+    assert window == timedelta(minutes=15)  # three times the worker's iterator-age alarm (docs/reports.md)
+    assert cache_control(now - window) == "private, max-age=31536000, immutable"
+    assert cache_control(now - window + timedelta(seconds=1)) == "private, no-cache"  # the worker may lag
+    assert cache_control(now + timedelta(days=1)) == "private, no-cache"  # the future is not known yet

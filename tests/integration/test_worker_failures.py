@@ -129,11 +129,12 @@ def test_the_handler_reports_only_the_failed_record(call_ingest, stream_pump, ta
     put_corrupt_payment(tables, "BROKEN")
     ingest(call_ingest, loan())
     batch = stream_pump.read()
-    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in batch] == ["T#t1#payments#BROKEN", "T#t1#disbursements#D1"]
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in batch] == [
+        "T#t1#clients#C1", "T#t1#payments#BROKEN", "T#t1#disbursements#D1", "T#t1#clients#C1"]
 
     response = handler({"Records": batch}, FakeLambdaContext())
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": batch[0]["dynamodb"]["SequenceNumber"]}]}
+    assert response == {"batchItemFailures": [{"itemIdentifier": batch[1]["dynamodb"]["SequenceNumber"]}]}
 
 
 def test_a_batch_that_fails_whole_is_bisected_and_each_poison_record_dead_lettered(stream_pump, tables, worker_aws):

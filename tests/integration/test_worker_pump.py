@@ -23,7 +23,8 @@ def record(sk: str, table: str | None = None, *, event: str = "INSERT", image: b
     (record("v0", "payments"), True),
     (record("v0", "disbursements", event="MODIFY"), True),
     (record("v0", "operations"), True),
-    (record("v0", "clients"), False),  # no derivation from clients
+    (record("v0", "clients"), True),  # the registry's movements, for client analytics
+    (record("v0", "purchase_clients"), False),  # no derivation from the clients of a purchase
     (record("v0", "statements"), False),  # the worker's own rows never come back
     (record("v0", "disbursement_status"), False),
     (record("v0", "outgoing_events"), True),  # a new event row: the stream is the outbox, publish it
@@ -69,8 +70,10 @@ def test_after_an_ingest_only_the_source_record_reaches_the_worker(call_ingest, 
 
     delivered = stream_pump.read()
 
-    # a client, a loan (version, current item, ingested event, counter update): one record passes
-    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in delivered] == ["T#t1#disbursements#D1"]
+    # a client, a loan (version, current item, ingested event, the client's counter update): the
+    # current items pass (a client's, for the registry's movements; its counter update is ignored)
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in delivered] == [
+        "T#t1#clients#C1", "T#t1#disbursements#D1", "T#t1#clients#C1"]
     assert delivered[0]["eventSourceARN"].startswith("arn:aws:dynamodb:") and "/stream/" in delivered[0]["eventSourceARN"]
     assert isinstance(delivered[0]["dynamodb"]["ApproximateCreationDateTime"], int)
 
@@ -162,4 +165,4 @@ def test_a_shard_that_cannot_be_read_is_read_again_next_round(call_ingest, strea
     call_ingest(loan())
 
     assert stream_pump.pump_once() == 0  # logged, not raised: the loop goes on
-    assert stream_pump.pump_once() == 1  # the same records, from where the shard was
+    assert stream_pump.pump_once() == 3  # the same records, from where the shard was

@@ -231,3 +231,38 @@ def test_redelivery_posts_the_same_lines_with_the_same_ids():
     old = version("payments", "P1", 1, paid())
     new = version("payments", "P1", 2, paid(amount=D("900")))
     assert post(old, new, kind="loan") == post(old, new, kind="loan")
+
+
+def test_a_corrected_start_date_moves_the_origination_to_the_new_date():
+    first = version("disbursements", "D1", 1, loan_record())
+    raised_record = loan_record(disbursement_amount=D("12000"), gross_value=D("12100"))
+    raised = version("disbursements", "D1", 2, raised_record, valid="2024-03-01T00:00:00Z")
+    position = Position()
+    for old, new in ((None, first), (first, raised)):
+        position = position.plus(position_change(post(old, new, position), LOANS))
+    assert position.origin_day == "2024-01-10"
+
+    moved = version("disbursements", "D1", 3, raised_record | {"disbursement_date": "2024-01-20"})
+    lines = post(raised, moved, position)
+
+    # reversed on the day it stood on, posted again on the new one, with the amounts first
+    # disbursed (the later increase stays on its own day)
+    assert summary(lines) == [
+        ("2024-01-10", LOANS, 0, D("10000")), ("2024-01-10", CASH, D("10000"), 0),
+        ("2024-01-10", LOANS, 0, D("100")), ("2024-01-10", FEE_INCOME, D("100"), 0),
+        ("2024-01-20", LOANS, D("10000"), 0), ("2024-01-20", CASH, 0, D("10000")),
+        ("2024-01-20", LOANS, D("100"), 0), ("2024-01-20", FEE_INCOME, 0, D("100")),
+    ]
+    assert_balanced(lines)
+    # the cash flow of 2024-01-10 takes the outflow back; 2024-01-20 has it
+    assert [line.flows for line in lines if line.account == CASH] == [{"investing_out": D("-10000")},
+                                                                        {"investing_out": D("10000")}]
+    position = position.plus(position_change(lines, LOANS))
+    assert (position.origin_day, position.origin) == ("2024-01-20", {LOANS: D("10100"), CASH: D("-10000"),
+                                                                     FEE_INCOME: D("-100")})
+
+    # moved again, the origination leaves 2024-01-20; a version that keeps the date moves nothing
+    again = version("disbursements", "D1", 4, raised_record | {"disbursement_date": "2024-02-01"})
+    assert {line.valid_date for line in post(moved, again, position)} == {"2024-01-20", "2024-02-01"}
+    noted = version("disbursements", "D1", 4, raised_record | {"disbursement_date": "2024-01-20", "note": "x"})
+    assert post(moved, noted, position) == []

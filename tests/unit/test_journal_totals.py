@@ -37,3 +37,8 @@ def test_since_inception_reads_whole_months_then_the_days_of_the_last_one(last):
     while day <= date(2025, 3, 31):
         assert times_counted(day, ranges) == (1 if day <= last else 0), (day, ranges)
         day += timedelta(days=31 if day < date(2023, 6, 1) else 1)
+
+
+def test_the_first_days_a_date_can_name_have_no_months_before_them():
+    assert total_ranges(None, date(1, 1, 15)) == [("D#0001-01-01", "D#0001-01-15#~")]
+    assert total_ranges(None, date(9999, 12, 31))[0] == ("M#", "M#9999-11#~")

@@ -98,3 +98,29 @@ def test_bad_parameters_are_documented_as_400_problems_not_a_default_422():
     table = spec["paths"]["/api/tables/{table}"]["get"]["parameters"][0]
     assert table["name"] == "table" and "clients" in table["schema"]["enum"]
 
+
+
+def test_report_parameters_say_what_is_valid_and_what_is_required():
+    paths = document()["paths"]
+    for path, operations in paths.items():
+        if not path.startswith("/api/reports/"):
+            continue
+        parameters = {p["name"]: p for p in operations["get"]["parameters"] if p["in"] == "query"}
+        for name in ("as_of", "from", "to", "currency"):
+            if name in parameters:
+                assert parameters[name]["required"] is True, (path, name)
+        for name in ("as_of", "from", "to", "known_at"):
+            if name in parameters:
+                assert parameters[name]["schema"]["$ref"].endswith("/Date"), (path, name)
+        if "currency" in parameters:
+            assert parameters["currency"]["schema"]["$ref"].endswith("/Currency"), path
+    account = {p["name"]: p for p in paths["/api/reports/journal"]["get"]["parameters"]}["account"]
+    assert account["schema"]["enum"] == ["1000", "1100", "1200", "4000", "4100", "4200", "5000", "5100"]
+    assert "currency" not in {p["name"] for p in paths["/api/reports/analytics/clients"]["get"]["parameters"]}
+
+
+def test_report_money_is_documented_as_the_json_numbers_the_reports_answer():
+    schemas = document()["components"]["schemas"]
+    for name, field in (("AccountBalance", "balance"), ("CashFlow", "ending_balance"), ("Flows", "inflows"),
+                        ("AgingBucket", "outstanding"), ("Portfolio", "par30"), ("JournalLine", "debit")):
+        assert schemas[name]["properties"][field]["type"] == "number", (name, field)

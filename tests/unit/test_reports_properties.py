@@ -29,7 +29,8 @@ from ledgerline.domain.reports import Movement, balance_sheet, cash_flow, income
 
 START = date(2024, 1, 1)
 DAYS = 60
-KINDS = ("loan", "purchase", "pay", "correct", "cancel", "write_off", "raise", "delete", "operation", "fix_operation")
+KINDS = ("loan", "purchase", "pay", "correct", "cancel", "write_off", "raise", "delete", "operation", "fix_operation",
+         "move_start")
 
 
 def day(offset: int) -> str:
@@ -58,9 +59,7 @@ class Book:
         position = self.positions.get(disbursement_id, Position()) if disbursement_id else None
         lines = post(old, new, position, kind)
         if disbursement_id:
-            moved = position_change(lines, receivable_account(kind))
-            own = {a: position.own.get(a, D(0)) + moved.own.get(a, D(0)) for a in {*position.own, *moved.own}}
-            self.positions[disbursement_id] = Position(position.receivable + moved.receivable, own)
+            self.positions[disbursement_id] = position.plus(position_change(lines, receivable_account(kind)))
         self.current[(table, record_id)] = new
         self.lines += lines
 
@@ -102,6 +101,9 @@ class Book:
             record = {**found[1], "disbursement_amount": found[1]["disbursement_amount"] + money,
                       "gross_value": found[1]["gross_value"] + (money if flag else money * 2)}
             self.change("disbursements", found[0], record, valid=day(offset))
+        elif kind == "move_start" and (found := self.live("disbursements", pick)):
+            start = "disbursement_date" if found[1]["kind"] == "loan" else "operation_date"
+            self.change("disbursements", found[0], {**found[1], start: day(offset)}, valid=day(offset) if flag else None)
         elif kind == "delete" and (found := self.live("disbursements", pick)):
             self.change("disbursements", found[0], {**found[1], "deleted": True}, valid=day(offset))
         elif kind == "operation":

@@ -7,17 +7,15 @@ computed at K would have been, once the worker had processed everything stored b
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from ledgerline.domain import reports
-from ledgerline.domain.journal import ZERO, Line
-from ledgerline.domain.reports import LoanFacts, Movement
-from ledgerline.store import journal, reads
-
-PAGE = 500
+from ledgerline.domain.journal import Line
+from ledgerline.domain.reports import Movement
+from ledgerline.store import client_movements, journal
+from ledgerline.store import portfolio as portfolio_facts
 
 
 def _after(tenant: str, currency: str, known_at: str | None, keep: Callable[[Line], bool]) -> Movement:
@@ -50,77 +48,25 @@ def income_statement(tenant: str, currency: str, first: date, last: date, known_
 
 
 def cash_flow(tenant: str, currency: str, first: date, last: date, known_at: str | None) -> dict[str, Any]:
-    beginning = balances(tenant, currency, first - timedelta(days=1), known_at)
+    # nothing is valid before the first day a date can name
+    beginning = Movement() if first == date.min else balances(tenant, currency, first - timedelta(days=1), known_at)
     return reports.cash_flow(beginning, activity(tenant, currency, first, last, known_at))
 
 
 # portfolio ----------------------------------------------------------------------------------
 
 
-def _all(tenant: str, table: str) -> list[dict[str, Any]]:
-    found, start = [], None
-    while True:
-        page = reads.list_records(tenant, table, limit=PAGE, start_key=start)
-        found += page.items
-        if not page.last_key:
-            return found
-        start = page.last_key
-
-
-def _known(tenant: str, table: str, record: dict[str, Any], known_at: str) -> list[dict[str, Any]]:
-    """The record's versions stored by `known_at`, oldest first."""
-    versions = reads.record_versions(tenant, table, record[_ID[table]]) or []
-    return [v for v in versions if v["system_from"] <= known_at]
-
-
-_ID = {"disbursements": "disbursement_id", "payments": "payment_id", "clients": "client_id"}
-
-
-def _first_day(versions: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -> str | None:
-    return next((v["valid_from"][:10] for v in versions if test(v["record"])), None)
-
-
 def portfolio(tenant: str, currency: str, day: date, known_at: str) -> dict[str, Any]:
-    """Reads the tenant's disbursements and payments (current items; the versions of those changed
-    after `known_at`, deleted or written off) and the receivable lines valid by `day`."""
-    payments: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for payment in _all(tenant, "payments"):
-        if payment.get("currency") != currency:
-            continue
-        if payment["updated_at"] > known_at:
-            versions = _known(tenant, "payments", payment, known_at)
-            if not versions:
-                continue
-            payment = versions[-1]["record"]
-        payments[payment["disbursement_id"]].append(payment)
+    """Reads the disbursements' portfolio facts (one item each), keeping what was stored by `known_at`."""
     last = day.isoformat()
-    receivables = reports.receivable_of(
-        line for line in journal.lines_valid_through(tenant, currency, day) if line.system_from <= known_at)
-    loans = []
-    for disbursement in _all(tenant, "disbursements"):
-        if disbursement.get("currency") != currency:
-            continue
-        deleted_on = written_off_on = None
-        settled_past = disbursement["updated_at"] <= known_at
-        if not settled_past or disbursement.get("deleted") or disbursement.get("disbursement_amount") == 0:
-            versions = _known(tenant, "disbursements", disbursement, known_at)
-            if not versions:
-                continue
-            disbursement = versions[-1]["record"]
-            deleted_on = _first_day(versions, lambda r: bool(r.get("deleted")))
-            written_off_on = _first_day(versions, lambda r: r.get("disbursement_amount") == 0)
-        start = disbursement.get("disbursement_date") or disbursement.get("operation_date") or last
-        loans.append(LoanFacts(disbursement["disbursement_id"], start[:10], deleted_on, written_off_on,
-                               tuple(payments.get(disbursement["disbursement_id"], ())),
-                               receivables.get(disbursement["disbursement_id"], ZERO)))
-    return reports.portfolio(loans, last)
+    loans = (reports.loan_known_at(disbursement_id, facts, last, known_at)
+             for disbursement_id, facts in portfolio_facts.all_facts(tenant, currency))
+    return reports.portfolio((loan for loan in loans if loan is not None), last)
 
 
 # client analytics ----------------------------------------------------------------------------
 
 
 def client_analytics(tenant: str, first: date, last: date, known_at: str) -> dict[str, Any]:
-    """Reads every client's versions (one query per client)."""
-    versions = {client["client_id"]: reads.record_versions(tenant, "clients", client["client_id"]) or []
-                for client in _all(tenant, "clients")}
-    return reports.client_timeline(versions, first.isoformat(), last.isoformat(), known_at)
+    """Reads the registry's movements valid within the period (one item each)."""
+    return reports.client_analytics(client_movements.movements(tenant, first, last, known_at))

@@ -29,6 +29,7 @@ from ledgerline.api.ingest_schemas import category_schema, event_name, event_sch
 from ledgerline.api.problems import ProblemError
 from ledgerline.api.routes import DISTRIBUTION_ROUTES, WEBHOOK_ROUTES
 from ledgerline.domain.envelope import CATEGORIES, RETIRED
+from ledgerline.domain.journal import POSTING_ACCOUNTS
 
 TITLE = "Ledgerline API"
 SECURITY = ("Authorization: Bearer <api-key>. A key belongs to one tenant and carries scopes: `ingest` (POST "
@@ -94,9 +95,27 @@ _PARAMETER_SCHEMAS = {
 }
 
 
-def _type_parameter(parameter: dict[str, Any]) -> None:
-    if parameter["name"] in _PARAMETER_SCHEMAS and parameter["in"] in ("path", "query"):
-        parameter["schema"] = {**_PARAMETER_SCHEMAS[parameter["name"]], "description": parameter["description"]}
+# The reports' own parameters, also read as text (every violation answered in one 400 problem):
+# the document says what is valid and what is required, which the handlers check themselves.
+_REPORT_PARAMETER_SCHEMAS = {
+    "as_of": {"$ref": COMPONENTS + "Date"},
+    "currency": {"$ref": COMPONENTS + "Currency"},
+    "account": {"type": "string", "enum": list(POSTING_ACCOUNTS)},
+}
+REPORTS_PREFIX = "/api/reports/"
+_REPORT_REQUIRED = ("as_of", "from", "to", "currency")
+
+
+def _type_parameter(parameter: dict[str, Any], path: str) -> None:
+    if parameter["in"] not in ("path", "query"):
+        return
+    schemas = _PARAMETER_SCHEMAS
+    if path.startswith(REPORTS_PREFIX):
+        schemas = {**_PARAMETER_SCHEMAS, **_REPORT_PARAMETER_SCHEMAS}
+        if parameter["name"] in _REPORT_REQUIRED:
+            parameter["required"] = True
+    if parameter["name"] in schemas:
+        parameter["schema"] = {**schemas[parameter["name"]], "description": parameter["description"]}
 
 
 def _ingest_links(paths: dict[str, Any]) -> dict[str, Any]:
@@ -174,13 +193,13 @@ def document() -> dict[str, Any]:
                 "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
             })
     doc.setdefault("components", {}).setdefault("schemas", {}).update(rebase(event_schemas(), COMPONENTS))
-    for operations in doc["paths"].values():
+    for path, operations in doc["paths"].items():
         for operation in operations.values():
             # Bad parameters are answered 400 problems (api.http), never Powertools' default 422.
             if "HTTPValidationError" in json.dumps(operation["responses"].get("422", {})):
                 del operation["responses"]["422"]
             for parameter in operation.get("parameters", ()):
-                _type_parameter(parameter)
+                _type_parameter(parameter, path)
     ingest["responses"]["200"]["links"] = _ingest_links(doc["paths"])
     for unused in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):  # Powertools' own
         doc["components"]["schemas"].pop(unused, None)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ledgerline.api.models import answers
+
+# Money in reports is an exact decimal written as a plain JSON number (never a string, never in
+# exponent form); pydantic would describe a Decimal as a string.
+Amount = Annotated[Decimal, WithJsonSchema({"type": "number", "description": "an exact decimal amount"})]
+Inflow = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0,
+                                            "description": "an exact decimal amount, at least 0"})]
+Ratio = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
 
 class Shape(BaseModel):
@@ -19,17 +26,17 @@ class Shape(BaseModel):
 class AccountBalance(Shape):
     code: str = Field(examples=["1100"])
     name: str = Field(examples=["Loans receivable"])
-    balance: Decimal
+    balance: Amount
 
 
 class Section(Shape):
     accounts: list[AccountBalance]
-    total: Decimal
+    total: Amount
 
 
 class BalanceCheck(Shape):
-    assets_total: Decimal
-    liabilities_and_equity_total: Decimal
+    assets_total: Amount
+    liabilities_and_equity_total: Amount
     balanced: bool
 
 
@@ -47,17 +54,17 @@ class BalanceSheet(Shape):
 class AccountActivity(Shape):
     code: str
     name: str
-    activity: Decimal
+    activity: Amount
 
 
 class ActivitySection(Shape):
     accounts: list[AccountActivity]
-    total: Decimal
+    total: Amount
 
 
 class IncomeMemo(Shape):
-    rebates_granted: Decimal
-    write_offs: Decimal
+    rebates_granted: Amount
+    write_offs: Amount
 
 
 class IncomeStatement(Shape):
@@ -68,14 +75,14 @@ class IncomeStatement(Shape):
     currency: str
     revenue: ActivitySection
     expenses: ActivitySection
-    net_income: Decimal
+    net_income: Amount
     memo: IncomeMemo
 
 
 class Flows(Shape):
-    inflows: Decimal = Field(ge=0)
-    outflows: Decimal = Field(ge=0)
-    net: Decimal
+    inflows: Inflow
+    outflows: Inflow
+    net: Amount
 
 
 class CashFlow(Shape):
@@ -84,28 +91,28 @@ class CashFlow(Shape):
     to: str
     known_at: str
     currency: str
-    beginning_balance: Decimal
+    beginning_balance: Amount
     operating: Flows
     investing: Flows
     financing: Flows = Field(description="reserved: zero until funding events exist")
-    net_change: Decimal
-    ending_balance: Decimal = Field(description="equals account 1000 on the balance sheet as of `to`")
+    net_change: Amount
+    ending_balance: Amount = Field(description="equals account 1000 on the balance sheet as of `to`")
 
 
 class CountAndOutstanding(Shape):
     count: int
-    outstanding: Decimal
+    outstanding: Amount
 
 
 class PortfolioTotals(Shape):
     disbursements: int
-    outstanding: Decimal
+    outstanding: Amount
 
 
 class AgingBucket(Shape):
     bucket: Literal["current", "1-30", "31-60", "61-90", "91+"]
     count: int
-    outstanding: Decimal
+    outstanding: Amount
 
 
 class Portfolio(Shape):
@@ -116,7 +123,7 @@ class Portfolio(Shape):
     totals: PortfolioTotals
     by_status: dict[Literal["ongoing", "overdue", "settled", "written_off", "canceled"], CountAndOutstanding]
     aging: list[AgingBucket]
-    par30: Decimal = Field(description="outstanding more than 30 days past due / total outstanding, 6 places")
+    par30: Ratio = Field(description="outstanding more than 30 days past due / total outstanding, 6 places")
 
 
 class ClientSummary(Shape):
@@ -156,11 +163,11 @@ class JournalLine(Shape):
     system_from: str
     account: str | None = Field(description="null on a memo line (a rebate granted)")
     account_name: str | None
-    debit: Decimal
-    credit: Decimal
+    debit: Amount
+    credit: Amount
     disbursement_id: str | None
     memo: str
-    memo_amount: Decimal | None = None
+    memo_amount: Amount | None = None
     cause: LineCause
 
 

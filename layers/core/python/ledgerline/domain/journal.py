@@ -111,17 +111,19 @@ class Entry:
     legs: tuple[Leg, ...] = ()
     memo_amount: Decimal = ZERO
     restates: bool = False  # the reversal of a corrected entry, on that entry's own day
+    origin: bool = False  # a disbursement's origination (or its reversal when the date moves)
 
     def reversed(self, valid_date: str, memo: str, restates: bool = False) -> Entry:
         return Entry(valid_date, memo, tuple(Leg(leg.account, -leg.amount) for leg in self.legs), restates=restates)
 
 
-def entry(valid_date: str, memo: str, *legs: tuple[str, Decimal]) -> Entry | None:
+def entry(valid_date: str, memo: str, *legs: tuple[str, Decimal], restates: bool = False,
+          origin: bool = False) -> Entry | None:
     """An entry from (account, signed amount) pairs, zero legs left out; None when nothing is left."""
     kept = tuple(Leg(account, Decimal(amount)) for account, amount in legs if amount)
     if sum((leg.amount for leg in kept), ZERO) != 0:
         raise ValueError(f"unbalanced entry {memo!r}: {kept}")
-    return Entry(valid_date, memo, kept) if kept else None
+    return Entry(valid_date, memo, kept, restates=restates, origin=origin) if kept else None
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Line:
     flows: dict[str, Decimal] = field(default_factory=dict)  # cash lines: {operating|investing}_{in|out}
     memo_amount: Decimal = ZERO
     own: bool = False  # posted by the disbursement's own versions (reversed when it is deleted)
+    origin: bool = False  # its origination's (moved with the start date); known to the worker, not stored
 
     @property
     def net(self) -> Decimal:
@@ -158,6 +161,16 @@ class Position:
     receivable: Decimal = ZERO
     own: dict[str, Decimal] = field(default_factory=dict)
     seq: int = 0  # bumped by every write that touches it: the optimistic lock of the rules that read it
+    origin: dict[str, Decimal] = field(default_factory=dict)  # net per account of its origination lines
+    origin_day: str | None = None  # the valid day its origination is posted on
+
+    def plus(self, change: Position) -> Position:
+        """This position with a change (`position_change`) added, as the store adds it."""
+        def added(a: dict[str, Decimal], b: dict[str, Decimal]) -> dict[str, Decimal]:
+            return {k: a.get(k, ZERO) + b.get(k, ZERO) for k in {*a, *b}}
+
+        return Position(self.receivable + change.receivable, added(self.own, change.own), self.seq + 1,
+                        added(self.origin, change.origin), change.origin_day or self.origin_day)
 
 
 def post(old: Version | None, new: Version, position: Position | None = None, kind: str | None = None) -> list[Line]:
@@ -186,19 +199,30 @@ def _gross(record: dict[str, Any]) -> Decimal:
     return gross
 
 
+def _start(record: dict[str, Any]) -> str | None:
+    """The business date a disbursement starts on: `disbursement_date` (loan), `operation_date` (purchase)."""
+    start = record.get("disbursement_date") if record.get("kind") == "loan" else record.get("operation_date")
+    return start[:10] if start else None
+
+
+def _origination(day: str, receivable: str, cash: Decimal, fee: Decimal, memo: str = "",
+                 restates: bool = False) -> list[Entry | None]:
+    """Dr receivable / Cr cash for the amount disbursed, Dr receivable / Cr 4100 for the fee withheld."""
+    return [
+        entry(day, f"{memo}disbursed", (receivable, cash), (CASH, -cash), restates=restates, origin=True),
+        entry(day, f"{memo}upfront fee", (receivable, fee), (FEE_INCOME, -fee), restates=restates, origin=True),
+    ]
+
+
 def _disbursement_entries(old: Version | None, new: Version, position: Position) -> list[Entry | None]:
     record = new.record
     receivable = receivable_account(record.get("kind"))
     if old is None:
         if new.deleted:
             return []
-        start = record.get("disbursement_date") if record.get("kind") == "loan" else record.get("operation_date")
-        day = new.explicit_day or (start or new.system_from)[:10]
+        day = new.explicit_day or (_start(record) or new.system_from)[:10]
         amount, gross = record["disbursement_amount"], _gross(record)
-        return [
-            entry(day, "disbursed", (receivable, amount), (CASH, -amount)),
-            entry(day, "upfront fee", (receivable, gross - amount), (FEE_INCOME, amount - gross)),
-        ]
+        return _origination(day, receivable, amount, gross - amount)
     if new.deleted:
         day, own = new.change_day, position.own
         return [  # reverse origination, increases and write-offs; payment lines stand
@@ -210,6 +234,13 @@ def _disbursement_entries(old: Version | None, new: Version, position: Position)
         ]
     before = old.record
     entries: list[Entry | None] = []
+    moved_to = _start(record)
+    if moved_to and moved_to != _start(before) and position.origin_day and position.origin_day != moved_to:
+        # the start date corrected: the origination leaves its old day (a reversal restating it
+        # there) and is posted again on the new one, with the amounts it was posted with
+        cash, fee = -position.origin.get(CASH, ZERO), -position.origin.get(FEE_INCOME, ZERO)
+        entries += _origination(position.origin_day, receivable, -cash, -fee, "start date moved: ", restates=True)
+        entries += _origination(moved_to, receivable, cash, fee)
     amount_change = record["disbursement_amount"] - before["disbursement_amount"]
     if amount_change < 0:
         open_receivable = max(position.receivable, ZERO)
@@ -316,7 +347,7 @@ def _lines(version: Version, entries: list[Entry | None], own: bool = False) -> 
     for number, made in enumerate(e for e in entries if e is not None):
         common = {"currency": currency, "valid_date": made.valid_date, "system_from": version.system_from,
                   "disbursement_id": disbursement_id, "memo": made.memo, "cause": cause, "entry": number,
-                  "own": own}
+                  "own": own, "origin": made.origin}
         if not made.legs:
             lines.append(Line(f"{prefix}~{len(lines):02d}", account=None, debit=ZERO, credit=ZERO,
                               memo_amount=made.memo_amount, **common))
@@ -332,8 +363,13 @@ def _lines(version: Version, entries: list[Entry | None], own: bool = False) -> 
 def position_change(lines: list[Line], receivable: str) -> Position:
     """How these lines move a disbursement's position (to add to the stored one)."""
     own: dict[str, Decimal] = {}
+    origin: dict[str, Decimal] = {}
+    origin_day = None
     for line in lines:
         if line.own and line.account is not None:
             own[line.account] = own.get(line.account, ZERO) + line.net
+        if line.origin and line.account is not None:
+            origin[line.account] = origin.get(line.account, ZERO) + line.net
+            origin_day = line.valid_date  # the origination comes last, after the reversal of a moved one
     moved = sum((line.net for line in lines if line.account == receivable), ZERO)
-    return Position(receivable=moved, own=own)
+    return Position(receivable=moved, own=own, origin=origin, origin_day=origin_day)

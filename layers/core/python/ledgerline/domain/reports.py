@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ledgerline.domain.category import changed_fields
 from ledgerline.domain.journal import (
     CASH,
     CHART,
@@ -24,6 +25,7 @@ from ledgerline.domain.journal import (
     RETAINED_EARNINGS,
     ZERO,
     Line,
+    Version,
 )
 from ledgerline.domain.values import strip_zeros
 
@@ -224,13 +226,82 @@ def portfolio(loans: Iterable[LoanFacts], day: str) -> dict[str, Any]:
     }
 
 
-def receivable_of(lines: Iterable[Line]) -> dict[str, Decimal]:
-    """Per disbursement: the net of its receivable account over these lines."""
-    found: dict[str, Decimal] = {}
+# A disbursement's portfolio facts: what the portfolio needs of it and of its payments, each fact
+# tagged with the system time of the version (or journal change) that stated it, so one item
+# answers "as known at K" by dropping the facts stored after K. Fact names hold the version, so
+# writing one again is a no-op whatever the order the worker sees changes in.
+DISBURSEMENT_FACT, PAYMENT_FACT, RECEIVABLE_FACT = "d~", "p~", "r~"
+
+
+def _disbursement_fact(version: Version) -> dict[str, Any]:
+    record = version.record
+    start = record.get("disbursement_date") or record.get("operation_date")
+    return {"s": version.system_from, "v": version.valid_from[:10], "start": start[:10] if start else None,
+            "deleted": version.deleted, "zero": record.get("disbursement_amount") == 0}
+
+
+def _payment_fact(version: Version) -> dict[str, Any]:
+    record = version.record
+    paid_on = record.get("payment_date")
+    return {"s": version.system_from, "due": record["due_date"][:10], "paid": paid_on[:10] if paid_on else None,
+            "status": record.get("status"), "deleted": version.deleted}
+
+
+def _unstamped(fact: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in fact.items() if name not in ("s", "v")}
+
+
+def version_facts(old: Version | None, new: Version) -> dict[str, dict[str, Any]]:
+    """The facts a change of a disbursement or payment adds to its disbursement's item: none when it
+    changes nothing the portfolio reads (an amount, a note), or comes after a delete."""
+    if old is not None and old.deleted:
+        return {}
+    if new.table == "disbursements":
+        fact, name = _disbursement_fact, f"{DISBURSEMENT_FACT}{new.version:010d}"
+    elif new.table == "payments":
+        fact, name = _payment_fact, f"{PAYMENT_FACT}{new.id}~{new.version:010d}"
+    else:
+        return {}
+    made = fact(new)
+    if old is not None and _unstamped(fact(old)) == _unstamped(made):
+        return {}
+    return {name: made}
+
+
+def receivable_facts(lines: list[Line]) -> dict[str, dict[str, Any]]:
+    """The receivable movement of one change's lines, by valid day: `{r~{cause}: {s, m: {day: net}}}`."""
+    moved: dict[str, Decimal] = {}
     for line in lines:
         if line.account in RECEIVABLES and line.disbursement_id:
-            found[line.disbursement_id] = found.get(line.disbursement_id, ZERO) + line.net
-    return found
+            moved[line.valid_date] = moved.get(line.valid_date, ZERO) + line.net
+    if not moved:
+        return {}
+    first = lines[0]
+    cause = first.line_id.rsplit("~", 1)[0]
+    return {f"{RECEIVABLE_FACT}{cause}": {"s": first.system_from, "m": moved}}
+
+
+def loan_known_at(disbursement_id: str, facts: dict[str, Any], day: str, known_at: str) -> LoanFacts | None:
+    """The disbursement as known at `known_at` from its facts; None when no version of it was stored by then."""
+    versions = [facts[name] for name in sorted(facts) if name.startswith(DISBURSEMENT_FACT)
+                and facts[name]["s"] <= known_at]
+    if not versions:
+        return None
+    latest_payment: dict[str, dict[str, Any]] = {}
+    for name in sorted(n for n in facts if n.startswith(PAYMENT_FACT)):
+        fact = facts[name]
+        if fact["s"] <= known_at:
+            latest_payment[name[len(PAYMENT_FACT):].rsplit("~", 1)[0]] = fact
+    payments = tuple({"due_date": f["due"], "payment_date": f["paid"], "status": f["status"],
+                      "deleted": f["deleted"]} for f in latest_payment.values())
+    outstanding = sum((Decimal(net) for name, fact in facts.items()
+                       if name.startswith(RECEIVABLE_FACT) and fact["s"] <= known_at
+                       for valid, net in fact["m"].items() if valid <= day), ZERO)
+    return LoanFacts(
+        disbursement_id, versions[-1]["start"] or day,
+        next((v["v"] for v in versions if v["deleted"]), None),
+        next((v["v"] for v in versions if v["zero"]), None),
+        payments, outstanding)
 
 
 # client analytics -------------------------------------------------------------------------
@@ -238,34 +309,27 @@ def receivable_of(lines: Iterable[Line]) -> dict[str, Decimal]:
 CLIENT_META = ("version", "created_at", "updated_at", "deleted")
 
 
-def client_timeline(versions_by_client: dict[str, list[dict[str, Any]]], first: str, last: str,
-                    known_at: str) -> dict[str, Any]:
-    """The client registry's movements valid within [first, last] (days), as known at `known_at`:
-    creations (addition), deletions (removal) and other versions (change, with old and new values)."""
-    timeline = []
-    for client_id, versions in versions_by_client.items():
-        known = sorted((v for v in versions if v["system_from"] <= known_at), key=lambda v: v["version"])
-        previous: dict[str, Any] = {}
-        for version in known:
-            record = version["record"]
-            day = version["valid_from"][:10]
-            if version["version"] == 1:
-                change_type = "addition"
-                fields = {k: {"old": None, "new": v} for k, v in record.items() if k not in CLIENT_META}
-            elif record.get("deleted") and not previous.get("deleted"):
-                change_type, fields = "removal", {}
-            else:
-                change_type = "change"
-                fields = {name: {"old": previous.get(name), "new": record.get(name)}
-                          for name in version.get("changes") or [] if name not in CLIENT_META}
-            if first <= day <= last:
-                timeline.append({"date": day, "change_type": change_type, "client_id": client_id,
-                                 "name": record.get("name", previous.get("name")), "fields": fields,
-                                 "version": version["version"]})
-            previous = record
-    timeline.sort(key=lambda t: (t["date"], t["client_id"], t["version"]))
-    for entry_ in timeline:
-        del entry_["version"]
+def client_movement(previous: dict[str, Any] | None, version: Version) -> dict[str, Any]:
+    """What one version of a client did to the registry, on its valid day: its creation
+    (`addition`, with its initial fields), its deletion (`removal`) or a `change` (each changed
+    field's old and new value)."""
+    record, before = version.record, previous or {}
+    if version.version == 1 or previous is None:
+        change_type = "addition"
+        fields = {k: {"old": None, "new": v} for k, v in record.items() if k not in CLIENT_META}
+    elif record.get("deleted") and not before.get("deleted"):
+        change_type, fields = "removal", {}
+    else:
+        change_type = "change"
+        fields = {name: {"old": before.get(name), "new": record.get(name)}
+                  for name in changed_fields(before, record) if name not in CLIENT_META}
+    return {"date": version.valid_from[:10], "change_type": change_type, "client_id": version.id,
+            "name": record.get("name", before.get("name")), "fields": fields}
+
+
+def client_analytics(movements: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The summary and timeline of movements (given in timeline order: date, client, version)."""
+    timeline = list(movements)
     summary = {
         "additions": sum(1 for t in timeline if t["change_type"] == "addition"),
         "removals": sum(1 for t in timeline if t["change_type"] == "removal"),

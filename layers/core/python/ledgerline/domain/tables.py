@@ -98,7 +98,7 @@ RUN_LINE_CHUNKS = "run_line_chunks"  # id {run_id}:{n}: a run's lines, in chunks
 INSTALLMENTS = "installments"  # guard items: which payment holds installment n
 
 TABLES: dict[str, Table] = {table.name: table for table in (
-    _table(CLIENTS, Kind.SOURCE, "client_id", C),
+    _table(CLIENTS, Kind.SOURCE, "client_id", C, feeds_worker=True),
     _table(DISBURSEMENTS, Kind.SOURCE, "disbursement_id", D, C, feeds_worker=True),
     _table(PAYMENTS, Kind.SOURCE, "payment_id", D, C, feeds_worker=True),
     _table(OPERATIONS, Kind.SOURCE, "operation_id", D, feeds_worker=True),

@@ -2,14 +2,15 @@
 
 | item | PK | SK | what for |
 | --- | --- | --- | --- |
-| line, by valid date | `T#{tenant}#JV#{currency}` | `{valid_date}#{system_from}#{line_id}` | drill-down, portfolio |
+| line, by valid date | `T#{tenant}#JV#{currency}` | `{valid_date}#{system_from}#{line_id}` | drill-down |
 | line, by system time | `T#{tenant}#JS#{currency}` | `{system_from}#{line_id}` | what was stored after a `known_at` |
 | day total | `T#{tenant}#JT#{currency}` | `D#{yyyy-mm-dd}#{shard}` | the lines of one valid day |
 | month total | `T#{tenant}#JT#{currency}` | `M#{yyyy-mm}#{shard}` | the lines of one valid month |
-| position | `T#{tenant}#JP#{disbursement_id}` | `position` | a disbursement's receivable and own postings |
+| position | `T#{tenant}#JP#{disbursement_id}` | `position` | a disbursement's receivable, own postings, origination and its day |
 
 One change's lines are one `TransactWriteItems`: both items of every line, put only if absent
-(deterministic ids), and `ADD`s to the totals and the position. A redelivered change finds its
+(deterministic ids), and `ADD`s to the totals and the position, and the change's receivable movement set on the
+disbursement's portfolio facts (`store.portfolio`). A redelivered change finds its
 first line there and the whole transaction is refused, so totals are never added twice. The
 totals of a change go to one shard (a hash of the disbursement, else the operation, mod
 `TOTAL_SHARDS`), so concurrent changes of different disbursements rarely touch the same item;
@@ -29,8 +30,9 @@ from typing import Any
 
 from ledgerline import aws
 from ledgerline.domain.journal import POSTING_ACCOUNTS, Line, Position
-from ledgerline.domain.reports import FLOWS, REBATES, Movement
+from ledgerline.domain.reports import FLOWS, REBATES, Movement, receivable_facts
 from ledgerline.settings import get_settings
+from ledgerline.store import portfolio
 from ledgerline.store.records import from_attributes, to_attributes, transact
 from ledgerline.store.schema import PK, SK
 
@@ -75,7 +77,9 @@ def read_position(tenant: str, disbursement_id: str) -> Position:
         return Position()
     values = from_attributes(item)
     own = {name[4:]: Decimal(value) for name, value in values.items() if name.startswith("own_")}
-    return Position(Decimal(values.get("receivable", 0)), own, int(values.get("seq", 0)))
+    origin = {name[5:]: Decimal(value) for name, value in values.items() if name.startswith("orig_")}
+    return Position(Decimal(values.get("receivable", 0)), own, int(values.get("seq", 0)), origin,
+                    values.get("origin_day"))
 
 
 def line_items(tenant: str, line: Line) -> list[dict[str, Any]]:
@@ -134,6 +138,7 @@ def position_update(tenant: str, disbursement_id: str, change: Position, lock: P
     """ADD the change to the position and bump its seq; with `lock`, only if nobody moved it since."""
     values: dict[str, Decimal] = {"seq": Decimal(1), "receivable": change.receivable}
     values.update({f"own_{account}": value for account, value in change.own.items() if value})
+    values.update({f"orig_{account}": value for account, value in change.origin.items() if value})
     extra = None
     if lock is not None:
         if lock.seq:
@@ -141,10 +146,14 @@ def position_update(tenant: str, disbursement_id: str, change: Position, lock: P
         else:
             extra = {"ConditionExpression": "attribute_not_exists(#seq) OR #seq = :seen"}
     update = _add(position_key(tenant, disbursement_id), values, extra)
+    names, expression_values = update["Update"]["ExpressionAttributeNames"], update["Update"]["ExpressionAttributeValues"]
     if lock is not None:
-        names = update["Update"]["ExpressionAttributeNames"]
         names["#seq"] = "seq"
-        update["Update"]["ExpressionAttributeValues"][":seen"] = {"N": str(lock.seq)}
+        expression_values[":seen"] = {"N": str(lock.seq)}
+    if change.origin_day:  # where its origination now stands (a start date moved it)
+        update["Update"]["UpdateExpression"] += " SET #origin_day = :origin_day"
+        names["#origin_day"] = "origin_day"
+        expression_values[":origin_day"] = {"S": change.origin_day}
     return update
 
 
@@ -162,6 +171,9 @@ def write(tenant: str, lines: list[Line], shard: int, position: tuple[str, Posit
     if position is not None:
         disbursement_id, change, lock = position
         items.append(position_update(tenant, disbursement_id, change, lock))
+        receivable = receivable_facts(lines)
+        if receivable:  # the portfolio's outstanding: set with the lines, so exactly the lines written
+            items.append(portfolio.set_facts(tenant, currency, disbursement_id, receivable))
     if len(items) > 100:
         raise ValueError(f"{len(lines)} lines of one change do not fit one transaction")
     transact(items, already_done_index=0)
@@ -230,7 +242,7 @@ def total_ranges(first: date | None, last: date) -> list[tuple[str, str]]:
         head_end = _next_month(first) - timedelta(days=1)
         ranges.append((f"D#{first.isoformat()}", f"D#{head_end.isoformat()}#{_HIGH}"))
         months_from = _next_month(first)
-    if months_from is None or months_from < tail:
+    if (months_from or date.min) < tail:  # whole months before the last one (none before year 1)
         before_tail = (tail - timedelta(days=1)).isoformat()[:7]
         ranges.append((f"M#{months_from.isoformat()[:7]}" if months_from else "M#", f"M#{before_tail}#{_HIGH}"))
     ranges.append((f"D#{tail.isoformat()}", f"D#{last.isoformat()}#{_HIGH}"))
@@ -261,12 +273,6 @@ def stored_after(tenant: str, currency: str, known_at: str) -> list[Line]:
         "ConsistentRead": True,
     }
     return [line_of(item) for item in _query(request)]
-
-
-def lines_valid_through(tenant: str, currency: str, last: date) -> Iterator[Line]:
-    """Every line valid on or before `last`, in valid-date order (all of them: for the portfolio)."""
-    request = _between(by_valid_pk(tenant, currency), "0", f"{last.isoformat()}#{_HIGH}")
-    return (line_of(item) for item in _query(request))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 For each stream record (Lambda's DynamoDB Streams shape) that passes the filter of
 `store.schema.STREAM_FILTERS`:
-  - a current item of a source table (disbursements, payments, operations):
+  - a current item of a source table that feeds it (clients, disbursements, payments, operations):
       1. the create-once rows of that change (extensions, rebates, write-offs, asset status),
          one item each, each followed by its event's outgoing_events row, every one a
          conditional put (already there: a replay, nothing to do);
@@ -10,7 +10,8 @@ For each stream record (Lambda's DynamoDB Streams shape) that passes the filter 
          from its current state, written under an optimistic lock on the statements record
          (its version), with the status row, the events' outgoing_events rows and the sweep's
          due entry, in one transaction; a lost race reloads and recomputes;
-      3. its journal lines (ledgerline.posting: double-entry lines, totals, position), once;
+      3. what the reports read (ledgerline.posting: double-entry lines, totals, position,
+         portfolio facts; for a client, its movement in the registry), once;
   - the INSERT of an outgoing_events row: the stream is the outbox; the event is published
     (PutEvents) from it. A failure fails the record, which Lambda delivers again: events are
     published at least once (same event id every time) and stored exactly once.

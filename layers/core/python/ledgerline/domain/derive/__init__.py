@@ -16,7 +16,7 @@ from ledgerline.domain.derive.assets import goods_asset, operation_asset
 from ledgerline.domain.derive.changes import disbursement_changes
 from ledgerline.domain.derive.common import Cause, Row, operation_of
 from ledgerline.domain.derive.recompute import Recomputed, recompute
-from ledgerline.domain.tables import DISBURSEMENTS, OPERATIONS, PAYMENTS
+from ledgerline.domain.tables import CLIENTS, DISBURSEMENTS, OPERATIONS, PAYMENTS
 
 Record = dict[str, Any]
 
@@ -30,12 +30,13 @@ def _operation_rows(old: Record | None, new: Record, change: Record | None, caus
 
 
 def _no_rows(old: Record | None, new: Record, change: Record | None, cause: Cause) -> list[Row]:
-    return []  # a payment moves its disbursement's status and statement only
+    return []  # a payment moves its disbursement's status and statement only; a client, the reports only
 
 
 # The worker's dispatch: the create-once rows a change of each worker input derives (a test
 # checks that every table the registry marks `feeds_worker` has its entry).
-ROWS_OF_CHANGE = {DISBURSEMENTS: _disbursement_rows, OPERATIONS: _operation_rows, PAYMENTS: _no_rows}
+ROWS_OF_CHANGE = {CLIENTS: _no_rows, DISBURSEMENTS: _disbursement_rows, OPERATIONS: _operation_rows,
+                  PAYMENTS: _no_rows}
 
 
 def rows_of_change(
