@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -31,6 +31,7 @@ from infra.config import DeployConfig
 from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
+from infra.queues import dead_letter_queue
 from infra.sizing import FUNCTION_MEMORY_MB
 from ledgerline import settings as env
 from ledgerline.domain.webhooks import RETRY_WINDOW_SECONDS
@@ -65,15 +66,7 @@ class WebhookDelivery(Construct):
         super().__init__(scope, construct_id)
         prefix = f"ledgerline-{config.stage}"
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            queue_name=f"{prefix}-webhook-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", f"{prefix}-webhook-dlq")
         self.queue = sqs.Queue(
             self,
             "Deliveries",

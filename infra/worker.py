@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -27,7 +27,6 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import nag
@@ -35,6 +34,7 @@ from infra.config import DeployConfig
 from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
+from infra.queues import dead_letter_queue
 from infra.sizing import FUNCTION_MEMORY_MB
 from ledgerline import settings as env
 from ledgerline.events import outgoing
@@ -79,15 +79,7 @@ class Worker(Construct):
         super().__init__(scope, construct_id)
         prefix = f"ledgerline-{config.stage}"
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            queue_name=f"{prefix}-worker-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", f"{prefix}-worker-dlq")
         nag.acknowledge(
             self.dead_letters,
             "AwsSolutions-SQS3",
