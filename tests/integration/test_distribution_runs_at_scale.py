@@ -16,8 +16,8 @@ import pytest
 from ledgerline import distributions as ops
 from ledgerline import run_completion
 from ledgerline.store import distributions as store
+from tests.integration.test_distributions import CHECKER, ok
 
-CHECKER = {"key_id": "key_checker", "scopes": "read approve"}
 HOLDERS = 160  # more than LINES_IN_RUN_TRANSACTION: 7 BatchWriteItem calls of line items
 AMOUNT = Decimal("1000.01")
 
@@ -25,11 +25,6 @@ AMOUNT = Decimal("1000.01")
 @pytest.fixture
 def api(call_distributions):
     return call_distributions
-
-
-def ok(answer, status=200):
-    assert answer[0] == status, answer
-    return answer[2]
 
 
 def register(api, holders=HOLDERS):

@@ -101,14 +101,6 @@ DISTRIBUTION_ROUTES = (
     _distribute("POST", "/api/demo/seed"),
 )
 
-WEBHOOK = "/api/webhooks/{webhook_id}"
-WEBHOOK_ROUTES = (
-    Route("POST", "/api/webhooks", "webhooks", frozenset({READ}), headers=("Idempotency-Key",), json_body=True),
-    Route("GET", "/api/webhooks", "webhooks", frozenset({READ}), ("limit", "cursor")),
-    Route("DELETE", WEBHOOK, "webhooks", frozenset({READ}), headers=("Idempotency-Key",)),
-    Route("GET", f"{WEBHOOK}/deliveries", "webhooks", frozenset({READ}), ("limit", "cursor")),
-)
-
 # Webhooks (docs/webhooks.md): a partner's own subscriptions, so the `read` scope.
 WEBHOOK = "/api/webhooks/{webhook_id}"
 WEBHOOK_ROUTES = (
