@@ -54,8 +54,8 @@ Try next (export API={args.url} KEY=<your key>; the worker derives rows within s
     curl -s $API/api/tables/disbursements/DEMO-L1/as-of/2026-08-31 {auth}
     curl -s $API/api/tables/disbursements/DEMO-L1/history {auth}
   the book's balance sheet and how late it is (docs/reports.md):
-    curl -s "$API/api/reports/balance-sheet?currency=EUR" {auth}
-    curl -s "$API/api/reports/portfolio?currency=EUR" {auth}
+    curl -s "$API/api/reports/balance-sheet?as_of=2026-11-30&currency=EUR" {auth}
+    curl -s "$API/api/reports/portfolio?as_of=2026-11-30&currency=EUR" {auth}
   a distribution (docs/distributions.md walks through the whole cycle):
     curl -s $API/api/assets/{asset}/holders {auth}
     curl -s -X POST $API/api/distributions/calculate {auth} -H 'Content-Type: application/json' \\

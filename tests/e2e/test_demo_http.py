@@ -48,6 +48,12 @@ def test_make_demo_seeds_once_and_shows_a_late_loan_a_write_off_an_extension_and
     assert code == 0 and f"a lending book of {events} events ({events} new)" in first
     assert "curl -s $API/api/tables/statements/DEMO-L2" in first and "/api/distributions/calculate" in first
 
+    for hint in (line for line in first.splitlines() if line.strip().startswith("curl -s") and "-X" not in line):
+        path = hint.split("$API", 1)[1].split()[0].strip('"')
+        assert http("GET", path, key=KEYS["demo"])[0] == 200, hint  # every hint it prints works as printed
+    status, _, before = http("GET", "/api/tables/disbursements/DEMO-L1/as-of/2026-08-31", key=KEYS["demo"])
+    assert before["version"] == 1 and before["record"]["maturity_date"] == "2026-12-15"  # the loan as it stood before its extension
+
     code, again = _demo(stack, capsys)
     assert code == 0 and f"a lending book of {events} events (0 new)" in again
 

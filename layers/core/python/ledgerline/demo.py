@@ -45,8 +45,10 @@ def _client(client_id: str, name: str, client_type: str, **fields: Any) -> Event
 
 
 def _disbursement(disbursement_id: str, **fields: Any) -> Event:
-    return {"category": "disbursement", "data": {"disbursement_id": disbursement_id, "step": "create",
-                                                 "currency": EUR, **fields}}
+    """A create that took effect on its start date, so as-of reads show the book as it stood then."""
+    started = fields.get("disbursement_date") or fields["operation_date"]
+    return {"category": "disbursement", "effective_at": started,
+            "data": {"disbursement_id": disbursement_id, "step": "create", "currency": EUR, **fields}}
 
 
 def _update(disbursement_id: str, **fields: Any) -> Event:
