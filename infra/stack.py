@@ -15,7 +15,7 @@ from infra.functions import LedgerlineFunction
 from infra.layers import Layers
 from infra.monitoring import Monitoring
 from infra.sizing import FUNCTION_MEMORY_MB
-from infra.storage import Storage
+from infra.storage import TENANT_KEY_PREFIX, Storage, keys_starting
 from infra.waf import ApiFirewall
 from infra.webhooks import WebhookDelivery
 from infra.worker import Worker
@@ -42,7 +42,6 @@ IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
 # The authorizer reads one item: K#{sha256(key)} / key.
 AUTHORIZER_KEY_PREFIX = "K#"
 # Partner data (records, versions, derived rows, index entries): T#{tenant}#...
-TENANT_KEY_PREFIX = "T#"
 
 
 class LedgerlineStack(Stack):
@@ -83,15 +82,7 @@ class LedgerlineStack(Stack):
             memory_size=FUNCTION_MEMORY_MB["authorizer"],
             timeout=Duration.seconds(5),
         )
-        authorizer.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:GetItem"],
-                resources=[records.table_arn],
-                conditions={
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{AUTHORIZER_KEY_PREFIX}*"]}
-                },
-            )
-        )
+        authorizer.role.add_to_policy(keys_starting(AUTHORIZER_KEY_PREFIX, ["dynamodb:GetItem"], records))
 
         ingest = function(
             "ingest",
@@ -126,13 +117,7 @@ class LedgerlineStack(Stack):
         )
         # The read API never writes, and reads only partner data: every item and index entry it
         # may touch has a partition key starting with T# (never API keys, due queue or sweep state).
-        tables.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(RECORDS_READ_ACTIONS),
-                resources=[records.table_arn, f"{records.table_arn}/index/*"],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}},
-            )
-        )
+        tables.role.add_to_policy(keys_starting(TENANT_KEY_PREFIX, RECORDS_READ_ACTIONS, records, indexes=True))
         storage.cursor_secret.grant_read(tables.role)
 
         distributions = function(
@@ -180,20 +165,9 @@ class LedgerlineStack(Stack):
             timeout=Duration.seconds(15),
         )
         # Subscriptions are partner data: reads and versioned writes of T# items only.
-        webhooks.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=list(RECORDS_READ_ACTIONS),
-                resources=[records.table_arn, f"{records.table_arn}/index/*"],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}},
-            )
-        )
-        webhooks.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem"],
-                resources=[records.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}},
-            )
-        )
+        webhooks.role.add_to_policy(keys_starting(TENANT_KEY_PREFIX, RECORDS_READ_ACTIONS, records, indexes=True))
+        webhooks.role.add_to_policy(keys_starting(TENANT_KEY_PREFIX, ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                                                  records))
         idempotency.grant(webhooks.role, *IDEMPOTENCY_ACTIONS)
         storage.cursor_secret.grant_read(webhooks.role)
         storage.webhook_key.grant_read(webhooks.role)

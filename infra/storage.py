@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import nag
 from ledgerline.store import schema
+
+TENANT_KEY_PREFIX = "T#"  # the partition keys of partner data (never API keys, due queue or sweep state)
+
+
+def keys_starting(prefix: str, actions: tuple[str, ...] | list[str], table: dynamodb.ITable, *,
+                  indexes: bool = False) -> iam.PolicyStatement:
+    """`actions` on the items of `table` (and, with `indexes`, its index entries) whose partition
+    key starts with `prefix`: how a function is kept to the part of the one table it serves."""
+    return iam.PolicyStatement(
+        actions=list(actions),
+        resources=[table.table_arn, *([f"{table.table_arn}/index/*"] if indexes else [])],
+        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}},
+    )
 
 
 def _string_key(name: str) -> dynamodb.Attribute:

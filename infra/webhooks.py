@@ -20,7 +20,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -33,6 +32,7 @@ from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
 from infra.queues import dead_letter_queue
 from infra.sizing import FUNCTION_MEMORY_MB
+from infra.storage import TENANT_KEY_PREFIX, keys_starting
 from ledgerline import settings as env
 from ledgerline.domain.webhooks import RETRY_WINDOW_SECONDS
 from ledgerline.events import outgoing
@@ -46,7 +46,6 @@ MAX_RECEIVES = 20
 # The function logs attempts (one item written once) and reads subscriptions and event rows.
 DELIVERY_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 DELIVERY_WRITE_ACTIONS = ("dynamodb:PutItem",)
-TENANT_KEY_PREFIX = "T#"
 
 
 class WebhookDelivery(Construct):
@@ -110,12 +109,8 @@ class WebhookDelivery(Construct):
         )
         role = self.function.role
         # Partner data only: subscriptions, event rows and the delivery log all start with T#.
-        tenant_only = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{TENANT_KEY_PREFIX}*"]}}
-        role.add_to_policy(iam.PolicyStatement(actions=list(DELIVERY_READ_ACTIONS),
-                                               resources=[records.table_arn, f"{records.table_arn}/index/*"],
-                                               conditions=tenant_only))
-        role.add_to_policy(iam.PolicyStatement(actions=list(DELIVERY_WRITE_ACTIONS), resources=[records.table_arn],
-                                               conditions=tenant_only))
+        role.add_to_policy(keys_starting(TENANT_KEY_PREFIX, DELIVERY_READ_ACTIONS, records, indexes=True))
+        role.add_to_policy(keys_starting(TENANT_KEY_PREFIX, DELIVERY_WRITE_ACTIONS, records))
         self.queue.grant_send_messages(role)  # the fan-out's tasks
         self.dead_letters.grant_send_messages(role)
         webhook_key.grant_read(role)

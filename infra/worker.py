@@ -36,6 +36,7 @@ from infra.layers import Layers
 from infra.monitoring import PERIOD, Monitoring
 from infra.queues import dead_letter_queue
 from infra.sizing import FUNCTION_MEMORY_MB
+from infra.storage import keys_starting
 from ledgerline import settings as env
 from ledgerline.events import outgoing
 from ledgerline.store.schema import STREAM_BATCH_SIZE, STREAM_FILTERS, STREAM_RETRY_ATTEMPTS
@@ -121,11 +122,7 @@ class Worker(Construct):
 
         records.grant(role, *WORKER_READ_ACTIONS)
         role.add_to_policy(iam.PolicyStatement(actions=list(WORKER_WRITE_ACTIONS), resources=[records.table_arn]))
-        role.add_to_policy(iam.PolicyStatement(
-            actions=list(ATTEMPT_COUNTER_ACTIONS),
-            resources=[idempotency.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{ATTEMPT_COUNTER_PREFIX}*"]}},
-        ))
+        role.add_to_policy(keys_starting(ATTEMPT_COUNTER_PREFIX, ATTEMPT_COUNTER_ACTIONS, idempotency))
         self.bus.grant_put_events_to(role)
         self.dead_letters.grant_send_messages(role)
 
