@@ -85,7 +85,7 @@ class BookWriter:
 
     def store_record(self, table: str, record_id: str, record: dict[str, Any],
                      effective_at: str | None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        """The version and current item ingest writes (queued); returns the previous and the new current item."""
+        """The items ingest writes for a version (queued); returns the previous and the new current item."""
         from ledgerline.domain.category import RecordWrite
         from ledgerline.settings import get_settings
         from ledgerline.store.keys import system_time
@@ -95,12 +95,12 @@ class BookWriter:
         version = int(previous["version"]) if previous else 0
         context = EventContext(TENANT, f"ev_{table}_{record_id}_{version + 1}", "bench", effective_at,
                                effective_at is not None)
-        write = RecordWrite(table, record_id, record, version, sorted(record))
-        version_put, current_update = record_items(get_settings().records_table, context, write, system_time())
+        write = RecordWrite(table, record_id, record, version, sorted(record), superseded=previous)
+        *version_puts, current_update = record_items(get_settings().records_table, context, write, system_time())
         update = current_update["Update"]
         names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
         current = {names[f"#s{i}"]: values[f":s{i}"] for i in range(len(values)) if f"#s{i}" in names}
-        self.puts += [version_put["Put"]["Item"], {**update["Key"], **current}]
+        self.puts += [*(put["Put"]["Item"] for put in version_puts), {**update["Key"], **current}]
         item = from_attributes(current)
         self.current[(table, record_id)] = item
         return previous, item

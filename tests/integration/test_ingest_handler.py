@@ -15,7 +15,7 @@ from ledgerline.api.problems import PROBLEMS
 from ledgerline.domain.errors import DomainError
 from ledgerline.domain.tables import READABLE
 from ledgerline.ingest import IngestRequest
-from ledgerline.store import records
+from ledgerline.store import reads, records
 from tests.builders import FakeLambdaContext, client, loan, payment
 
 TABLE = "ledgerline-records-test"
@@ -30,6 +30,13 @@ def keys_of(dynamodb: Any) -> set[tuple[str, str]]:
 
 
 def versions(dynamodb: Any, pk: str) -> list[dict[str, Any]]:
+    """The versions of a record as history reads them (version items, and the current item's own)."""
+    _, tenant, table, record_id = pk.split("#", 3)
+    return reads.record_versions(tenant, table, record_id) or []
+
+
+def version_items(dynamodb: Any, pk: str) -> list[dict[str, Any]]:
+    """A record's version items as stored (not its current item)."""
     found = dynamodb.query(TableName=TABLE, KeyConditionExpression="PK = :p AND begins_with(SK, :v)",
                            ExpressionAttributeValues={":p": {"S": pk}, ":v": {"S": "v00"}})["Items"]
     return [records.from_attributes(i) for i in found]
@@ -43,18 +50,37 @@ def seed(call_ingest) -> None:
 # success and storage ----------------------------------------------------------------------
 
 
-def test_first_event_is_stored_with_a_version_and_an_ingested_row(call_ingest, tables):
+def test_first_event_is_one_record_item_and_an_ingested_row(call_ingest, call_tables, tables):
     status, headers, body = call_ingest(client(email="ada@example.com"), key="k-1")
 
     assert status == 200
     assert body["status"] == "Success" and body["version"] == 1 and body["step"] == "create"
     assert body["event_id"].startswith("ev_") and headers["X-Request-Id"]
-    stored = {(pk, sk) for pk, sk in keys_of(tables)}
-    assert ("T#t1#clients#C1", "v0") in stored and ("T#t1#clients#C1", "v0000000001") in stored
-    assert (f"T#t1#ingested_events#{body['event_id']}", "v0") in stored
-    [version] = versions(tables, "T#t1#clients#C1")
+    # The current item holds version 1: no version item until a second version supersedes it.
+    assert keys_of(tables) == {("T#t1#clients#C1", "v0"), (f"T#t1#ingested_events#{body['event_id']}", "v0")}
+    _, _, read = call_tables("/api/tables/clients/C1/history")
+    [version] = read["history"]
+    assert version["version"] == 1 and version["previous_version"] is None
     assert version["changed_by"] == "key_test" and version["event_id"] == body["event_id"]
     assert version["changes"] == sorted(["client_id", "name", "client_type", "email", "deleted"])
+
+
+def test_a_second_version_stores_the_first_as_it_was(call_ingest, call_tables, tables):
+    first = call_ingest(client(email="ada@example.com"), key="k-1")[2]
+    _, _, before = call_tables("/api/tables/clients/C1/history")
+
+    second = call_ingest(client(step="update", email="ada@example.org"), key="k-2")[2]
+
+    assert second["version"] == 2
+    [stored] = version_items(tables, "T#t1#clients#C1")  # version 1's own item, a copy of what the current item said
+    assert stored["version"] == 1 and stored["event_id"] == first["event_id"] and stored["changed_by"] == "key_test"
+    assert stored["record"]["email"] == "ada@example.com" and stored["previous_version"] is None
+    _, _, after = call_tables("/api/tables/clients/C1/history")
+    assert after["total_versions"] == 2
+    old = after["history"][1]
+    ends = {"system_to": None, "valid_to": None}  # closed by version 2
+    assert {**old, **ends} == {**before["history"][0], **ends}
+    assert after["history"][0]["changes"] == ["email"] and after["history"][0]["previous_version"] == 1
 
 
 def test_stored_record_is_readable_and_tenant_scoped(call_ingest, call_tables):
@@ -349,7 +375,7 @@ def test_a_client_delete_racing_a_new_disbursement_is_refused_at_commit(call_ing
 
     context = records.EventContext("t1", "ev_race", "key_test", None)
     with pytest.raises(records.WriteConflict):
-        records.commit(context, stale, target, {"event_id": "ev_race"}, {})
+        records.commit(context, stale, target, {"event_id": "ev_race"}, {}, loaded.items)
     _, _, still_there = call_ingest(client(step="update", country="DE"))
     assert still_there["status"] == "Success"
 
@@ -368,7 +394,7 @@ def test_a_payment_racing_the_deletion_of_its_disbursement_is_refused_at_commit(
 
     context = records.EventContext("t1", "ev_race", "key_test", None)
     with pytest.raises(records.WriteConflict):
-        records.commit(context, stale, target, {"event_id": "ev_race"}, {})
+        records.commit(context, stale, target, {"event_id": "ev_race"}, {}, loaded.items)
 
 
 def test_two_payments_racing_for_one_installment_number_cannot_both_commit(call_ingest):
@@ -385,7 +411,7 @@ def test_two_payments_racing_for_one_installment_number_cannot_both_commit(call_
 
     context = records.EventContext("t1", "ev_race", "key_test", None)
     with pytest.raises(records.WriteConflict):
-        records.commit(context, stale, target, {"event_id": "ev_race"}, {})
+        records.commit(context, stale, target, {"event_id": "ev_race"}, {}, loaded.items)
 
 
 def test_the_ingest_examples_are_valid_events_in_a_working_order(call_ingest):
@@ -402,3 +428,25 @@ def test_the_ingest_examples_are_valid_events_in_a_working_order(call_ingest):
         assert not errors, (name, [e.message for e in errors])
         status, _, answer = call_ingest(example["value"])
         assert status == 200 and answer["status"] == "Success", (name, answer)
+
+
+def test_a_record_stored_with_a_version_item_per_version_keeps_its_history(call_ingest, call_tables, tables):
+    """A stage keeps the records it stored before current items held their version: an item for
+    every version, the current one included. Their next version adds only its own item's
+    predecessor when that has none, so history is never duplicated nor lost."""
+    call_ingest(client(email="ada@example.com"))
+    [current] = [i for i in items(tables) if i["PK"]["S"] == "T#t1#clients#C1"]
+    old = reads.current_version(records.from_attributes(current))
+    tables.put_item(TableName=TABLE, Item={"PK": current["PK"], "SK": {"S": "v0000000001"}, **records.to_attributes(
+        {**old, "tenant": "t1", "table": "clients", "id": "C1"})})
+    tables.update_item(TableName=TABLE, Key={"PK": current["PK"], "SK": current["SK"]}, UpdateExpression="REMOVE #h",
+                       ExpressionAttributeNames={"#h": records.HOLDS_VERSION})
+    _, _, before = call_tables("/api/tables/clients/C1/history")
+
+    assert call_ingest(client(step="update", email="ada@example.org"))[2]["version"] == 2
+    assert call_ingest(client(step="update", email="ada@example.net"))[2]["version"] == 3
+
+    assert [int(v["version"]) for v in version_items(tables, "T#t1#clients#C1")] == [1, 2]
+    _, _, after = call_tables("/api/tables/clients/C1/history")
+    assert [v["record"]["email"] for v in after["history"]] == ["ada@example.net", "ada@example.org", "ada@example.com"]
+    assert after["history"][2]["event_id"] == before["history"][0]["event_id"]

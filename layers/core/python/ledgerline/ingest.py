@@ -83,7 +83,7 @@ def ingest(request: IngestRequest) -> dict[str, Any]:
         }
         try:
             records.commit(context, decision, target, ingested,
-                           {"body_sha256": request.body_sha256, "response": response})
+                           {"body_sha256": request.body_sha256, "response": response}, loaded.items)
         except AlreadyWritten:
             stored = records.batch_get(request.tenant, [Ref(INGESTED_EVENTS, request.event_id)])
             return replayed(next(iter(stored.values())), request)
@@ -123,7 +123,9 @@ def _decide(tenant: str, event: IngestEvent, loaded: Loaded) -> Decision:
     parsed, category = event.parsed, event.category
     missing = [ref for ref in category.references(parsed, loaded.current) if ref not in loaded.refs]
     if missing:
-        loaded.refs.update({r: records.record_of(i) for r, i in records.batch_get(tenant, missing).items()})
+        found = records.batch_get(tenant, missing)
+        loaded.refs.update({ref: records.record_of(item) for ref, item in found.items()})
+        loaded.items.update({ref: item for ref, item in found.items() if item is not None})
     return category.decide(parsed, loaded.current, loaded.refs, loaded.links)
 
 

@@ -97,6 +97,9 @@ class RecordWrite:
     previous_version: int
     changes: list[str]
     change: dict[str, Any] = field(default_factory=dict)
+    # The stored current item (decoded) this version supersedes: it becomes the superseded
+    # version's own item (`store.records`). Filled by the store layer, which read it.
+    superseded: dict[str, Any] | None = None
 
 
 @dataclass

@@ -5,8 +5,9 @@ filter and the worker's dispatch (which tables feed it), the OpenAPI enum of tab
 the tests all read this registry; nothing else lists table names. Pure data: no AWS.
 
 A table's items follow the single-table key layout (docs/architecture.md): a current item
-`T#{tenant}#{table}#{id}` / `v0` and one item per version, except for tables whose rows never
-change (`version_items` False: the current item is the row's one item, read as version 1).
+`T#{tenant}#{table}#{id}` / `v0`, which holds the record's latest version, and one item per
+version it superseded (`store.records`); a table whose rows never change has the current item
+only (`version_items` False: read as version 1).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ class Table:
     immutable: bool = False  # created once, never a second version
     feeds_worker: bool = False  # a change of its current item is a stream worker input
     published: bool = False  # the INSERT of a row is an outgoing event the worker publishes (stream = outbox)
-    version_items: bool = True  # False: the current item is the record's only item (its one version)
+    # False: the current item is the record's only item (its one version). True: the current
+    # item holds its latest version, and each version it superseded has an item of its own.
+    version_items: bool = True
     item_sk: str = CURRENT_SK  # sort key of the current item (guards have their own)
     # The record field its current items are grouped by on the owner index (an asset's holders,
     # a run's lines), so one Query lists a group: `store.keys.group_partition`.

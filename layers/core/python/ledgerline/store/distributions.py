@@ -24,7 +24,15 @@ from ledgerline.domain.tables import DISTRIBUTION_LINES, RUN_LINE_CHUNKS
 from ledgerline.settings import get_settings
 from ledgerline.store import reads
 from ledgerline.store.keys import current_key, index_keys, item_key, system_time
-from ledgerline.store.records import EventContext, batch_get, record_items, record_of, to_attributes, transact
+from ledgerline.store.records import (
+    EventContext,
+    batch_get,
+    record_items,
+    record_of,
+    supersede,
+    to_attributes,
+    transact,
+)
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 BATCH_WRITE_ITEMS = 25  # DynamoDB's limit per BatchWriteItem
@@ -63,6 +71,9 @@ def one(tenant: str, table: str, record_id: str) -> dict[str, Any] | None:
 
 
 def version_items(context: EventContext, writes: Iterable[RecordWrite], now: str) -> list[dict[str, Any]]:
+    """The items of `writes` (`records.record_items`), after reading the current items they supersede."""
+    writes = list(writes)
+    supersede(context.tenant, writes)
     table = get_settings().records_table
     return [item for write in writes for item in record_items(table, context, write, now)]
 

@@ -12,7 +12,7 @@ from ledgerline.domain.values import parse_when
 from ledgerline.observability import count, logger
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import current_key, group_partition, record_pk
-from ledgerline.store.records import from_attributes, get_items, to_attributes
+from ledgerline.store.records import CHANGES, default_changes, from_attributes, get_items, to_attributes
 from ledgerline.store.schema import (
     BY_CLIENT,
     BY_DISBURSEMENT,
@@ -133,7 +133,11 @@ def _by_key(index_items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, Any]] | None:
-    """All versions of a record, oldest first; None when the tenant has no such record."""
+    """All versions of a record, oldest first; None when the tenant has no such record.
+
+    One consistent Query of the record's items: its version items and its current item, which
+    tells its own version when no version item does (a record written once, or a current item
+    that holds its version: `records.HOLDS_VERSION`)."""
     client = aws.dynamodb()
     pk = record_pk(tenant, table, record_id)
     found: list[dict[str, Any]] = []
@@ -149,27 +153,31 @@ def record_versions(tenant: str, table: str, record_id: str) -> list[dict[str, A
         found += [item for item in map(_readable, page["Items"]) if item]
     if not exists:
         return None
+    versions = {int(item["version"]): item for item in found if item["SK"] != "v0"}
     current = next((item for item in found if item["SK"] == "v0"), None)
-    versions = [item for item in found if item["SK"] != "v0"]
-    if not versions and current:  # a record written once: its one item is its version 1
-        versions = [only_version(current)]
-    return sorted(versions, key=lambda v: v["version"])
+    if current and int(current["version"]) not in versions:
+        versions[int(current["version"])] = current_version(current)
+    return [versions[number] for number in sorted(versions)]
 
 
-def only_version(current: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 of a record whose current item is its only item (`records.once_item`).
+def current_version(current: dict[str, Any]) -> dict[str, Any]:
+    """The version a current item tells itself (no version item of its own): a record written
+    once (`records.once_item`, version 1) or a current item that holds its version.
 
-    What the version says is stored beside the record; an ingested event tells it in its record
-    (created_at, key_id, event_id)."""
+    What the version says is stored beside the record, or derived when it would repeat it: a
+    row written once keeps its times in its record's created_at, an ingested event its key and
+    event id in its record, a first version's changes are all its fields."""
     record = current["record"]
+    version = int(current["version"])
     return {
-        "version": 1, "previous_version": None, "record": record,
+        "version": version, "previous_version": version - 1 or None, "record": record,
         "valid_from": current.get("valid_from") or record["created_at"],
         "system_from": current.get("system_from") or record["created_at"],
         "changed_by": current.get("changed_by") or record.get("key_id"),
         "event_id": current.get("event_id") or record.get("event_id"),
-        "changes": sorted(k for k in record if k not in ("version", "created_at", "updated_at")),
+        "changes": current[CHANGES] if CHANGES in current else default_changes(record),
         "deleted": bool(record.get("deleted")),
+        "change": current.get("change") or {},
     }
 
 

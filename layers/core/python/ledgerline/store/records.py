@@ -2,8 +2,11 @@
 
 Two kinds of record, one writer each:
 - a versioned record (`record_items`): a current item (SK `v0`: the record, its version, index
-  keys) and one immutable item per version (SK `v0000000001`...: the record as of that
-  version, valid and system time, who changed it, which fields);
+  keys, and everything its version says: valid and system time, who changed it, which fields)
+  and one immutable item per version it superseded (SK `v0000000001`...). A version gets its
+  own item when the next one supersedes it: a copy of the superseded current item, in the same
+  transaction as the update, whose optimistic lock on that version makes the copy exact. So a
+  record of n versions is n items, and a record created and never changed is one;
 - a record that never gets a second version (`once_item`; `immutable` tables of the registry
   without `version_items`): one item, its current item, created once with
   `attribute_not_exists`, holding what its one version says. The read API reads it back as
@@ -44,6 +47,10 @@ from ledgerline.store.keys import (
 
 LINK_COUNTER = "open_disbursements"
 STATED_EFFECTIVE_AT = "effective_at"  # on a current item whose last change stated its effective_at
+# On a current item: its version has no item of its own yet. A current item written before
+# current items held their version lacks it: its version has its item already.
+HOLDS_VERSION = "holds_version"
+CHANGES = "changes"  # the field names a version changed (on a current item: when not all of them)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -96,6 +103,7 @@ class Loaded:
     current: dict[str, Any] | None  # the target record
     links: int  # open disbursements linked to the target (clients)
     refs: dict[Ref, dict[str, Any] | None] = field(default_factory=dict)
+    items: dict[Ref, dict[str, Any]] = field(default_factory=dict)  # the stored items read (target, refs)
 
 
 @dataclass(frozen=True)
@@ -153,12 +161,14 @@ def load(tenant: str, event_id: str | None, target: Ref, refs: Iterable[Ref]) ->
     """The target, its references and (given an event id) the event's ingested_events row, in one read."""
     ingested_ref = Ref(INGESTED_EVENTS, event_id) if event_id else None
     items = batch_get(tenant, [*([ingested_ref] if ingested_ref else []), target, *refs])
-    target_item = items.pop(target)
+    ingested = items.pop(ingested_ref) if ingested_ref else None
+    target_item = items[target]
     return Loaded(
-        ingested=items.pop(ingested_ref) if ingested_ref else None,
+        ingested=ingested,
         current=record_of(target_item),
         links=int((target_item or {}).get(LINK_COUNTER, 0)),
-        refs={ref: record_of(item) for ref, item in items.items()},
+        refs={ref: record_of(item) for ref, item in items.items() if ref != target},
+        items={ref: item for ref, item in items.items() if item is not None},
     )
 
 
@@ -171,9 +181,12 @@ def commit(
     target: Ref,
     ingested: dict[str, Any],
     ingested_meta: dict[str, Any],
+    stored: dict[Ref, dict[str, Any]],
 ) -> str:
     """Write a decision and its ingested_events row in one transaction; returns the system time.
 
+    `stored`: the current items the decision was made against (`Loaded.items`), which the
+    versions it writes supersede.
     Raises WriteConflict when an optimistic lock or a condition failed (reload and retry) and
     AlreadyWritten when the event's ingested_events row already exists.
     """
@@ -181,6 +194,7 @@ def commit(
     now = system_time()
     items: list[dict[str, Any]] = []
     for write in decision.writes:
+        write.superseded = stored.get(Ref(write.table, write.id))
         items += record_items(table, context, write, now)
     if decision.outcome == "Unchanged":
         items.append(_unchanged_check(table, context.tenant, target, decision.version))
@@ -191,7 +205,8 @@ def commit(
     for guard in decision.guards:
         items.append(_guard_write(table, context.tenant, guard.ref, guard.holder))
     if decision.require_no_links:
-        _require_no_links(items[1])  # items[0:2] are the target's version and current item
+        _require_no_links(next(item for item in items if item.get("Update", {}).get("Key")
+                               == current_key(context.tenant, target.table, target.id)))
     ingested_index = len(items)
     # The row's one version is told by its record (created_at, key_id, event_id): no version
     # attributes, which keeps it one write unit.
@@ -254,13 +269,15 @@ def put_once(put: dict[str, Any]) -> bool:
 
 
 def record_items(table: str, context: EventContext, write: RecordWrite, now: str) -> list[dict[str, Any]]:
-    """The items that write `write`: version + current item of a versioned record, or the one
-    item of a record of a table whose records never change (`version_items` False)."""
+    """The items that write `write`: its current item and, when it supersedes a version, that
+    version's own item; or the one item of a record of a table whose records never change
+    (`version_items` False). A write that supersedes a version carries the current item it
+    supersedes (`RecordWrite.superseded`, `supersede`)."""
     if not TABLES[write.table].version_items:
         if write.previous_version:
             raise ValueError(f"{write.table} records are written once: no version {write.previous_version + 1}")
         # Its system time is the record's created_at, and so is its valid time unless it says
-        # otherwise (`store.reads.only_version`): neither is stored twice.
+        # otherwise (`store.reads.current_version`): neither is stored twice.
         valid = {"valid_from": context.valid_from} if context.valid_from not in (None, now) else {}
         return [once_item(table, context.tenant, write.table, write.id, write.record, now,
                           **valid, changed_by=context.changed_by, event_id=context.event_id)]
@@ -275,24 +292,20 @@ def record_items(table: str, context: EventContext, write: RecordWrite, now: str
     }
     valid_from = context.valid_from or system_from
     stored = stored_record(write.table, record)
-    history = {
-        "tenant": tenant, "table": write.table, "id": write.id, "version": version,
-        "previous_version": write.previous_version or None, RECORD: stored,
-        "valid_from": valid_from, "system_from": system_from, "changed_by": context.changed_by,
-        "event_id": context.event_id, "changes": write.changes, "deleted": bool(record.get("deleted")),
-        "change": write.change,
-    }
-    current = {
+    says = {  # what the version says, beside its record
         "tenant": tenant, "table": write.table, "id": write.id, "version": version, RECORD: stored,
         "valid_from": valid_from, "system_from": system_from, "event_id": context.event_id,
         "changed_by": context.changed_by, "change": write.change,
-        **index_keys(tenant, write.table, write.id, record, system_from),
     }
+    current = {**says, HOLDS_VERSION: True, **index_keys(tenant, write.table, write.id, record, system_from)}
+    if write.changes != default_changes(record):
+        current[CHANGES] = write.changes
+    own_item = _superseded_version(write) if write.previous_version else None
     if context.effective_at_stated:  # the worker dates derived rows from it (docs/derived-data.md)
         current[STATED_EFFECTIVE_AT] = valid_from
-    # SET what the current item holds now; REMOVE index keys (and a stated effective_at) that no
-    # longer apply. Counters such as open_disbursements are left untouched.
-    stale = [name for name in (*INDEX_ATTRIBUTES, STATED_EFFECTIVE_AT) if name not in current]
+    # SET what the current item holds now; REMOVE index keys, changes and a stated effective_at
+    # that no longer apply. Counters such as open_disbursements are left untouched.
+    stale = [name for name in (*INDEX_ATTRIBUTES, STATED_EFFECTIVE_AT, CHANGES) if name not in current]
     names = {f"#s{i}": name for i, name in enumerate(current)} | {f"#r{i}": name for i, name in enumerate(stale)}
     values = {f":s{i}": _serializer.serialize(value) for i, value in enumerate(current.values())}
     update = "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(current)))
@@ -304,19 +317,56 @@ def record_items(table: str, context: EventContext, write: RecordWrite, now: str
         values[":expected"] = {"N": str(write.previous_version)}
     else:
         condition = "attribute_not_exists(PK)"
-    return [
-        {"Put": {
+    items = [{"Update": {
+        "TableName": table, "Key": current_key(tenant, write.table, write.id),
+        "UpdateExpression": update, "ConditionExpression": condition,
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+    }}]
+    if own_item is not None:
+        items.insert(0, {"Put": {
             "TableName": table,
-            "Item": {"PK": {"S": record_pk(tenant, write.table, write.id)}, "SK": {"S": version_sk(version)},
-                     **to_attributes(history)},
+            "Item": {"PK": {"S": record_pk(tenant, write.table, write.id)},
+                     "SK": {"S": version_sk(int(own_item["version"]))}, **to_attributes(own_item)},
             "ConditionExpression": "attribute_not_exists(PK)",
-        }},
-        {"Update": {
-            "TableName": table, "Key": current_key(tenant, write.table, write.id),
-            "UpdateExpression": update, "ConditionExpression": condition,
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-        }},
-    ]
+        }})
+    return items
+
+
+def supersede(tenant: str, writes: Iterable[RecordWrite]) -> None:
+    """Give each write that supersedes a version and lacks it the current item it supersedes: one
+    consistent BatchGetItem per 100 (for writers that decided on records, not items)."""
+    missing = [write for write in writes if write.previous_version and write.superseded is None]
+    if missing:
+        found = batch_get(tenant, [Ref(write.table, write.id) for write in missing])
+        for write in missing:
+            write.superseded = found[Ref(write.table, write.id)]
+
+
+def default_changes(record: dict[str, Any]) -> list[str]:
+    """The changes of a record's first version: every field it has."""
+    return sorted(name for name in record if name not in ("version", "created_at", "updated_at"))
+
+
+def _superseded_version(write: RecordWrite) -> dict[str, Any] | None:
+    """The own item of the version `write` supersedes: a copy of what its current item says, or
+    None when that version has its item already (a current item written before it held its
+    version). The update's lock on that version makes the copy exact."""
+    held = write.superseded
+    if held is None:
+        raise ValueError(f"{write.table} {write.id}: the current item of version {write.previous_version} "
+                         "is needed to write the next version")
+    if int(held["version"]) != write.previous_version:  # changed since it was decided against
+        raise WriteConflict([f"{write.table} {write.id} is at version {held['version']}"])
+    if not held.get(HOLDS_VERSION):
+        return None
+    record = held[RECORD]
+    return {
+        "tenant": held["tenant"], "table": held["table"], "id": held["id"], "version": write.previous_version,
+        "previous_version": write.previous_version - 1 or None, RECORD: stored_record(write.table, record),
+        "valid_from": held["valid_from"], "system_from": held["system_from"], "changed_by": held["changed_by"],
+        "event_id": held["event_id"], CHANGES: held[CHANGES] if CHANGES in held else default_changes(record),
+        "deleted": bool(record.get("deleted")), "change": held.get("change") or {},
+    }
 
 
 def _after(now: str, previous: str | None) -> str:

@@ -14,7 +14,7 @@ from ledgerline.domain.tables import WEBHOOK_DELIVERIES, WEBHOOKS
 from ledgerline.settings import get_settings
 from ledgerline.store import reads
 from ledgerline.store.keys import system_time
-from ledgerline.store.records import EventContext, once_item, put_once, record_items, transact
+from ledgerline.store.records import EventContext, once_item, put_once, record_items, supersede, transact
 
 SUBSCRIPTIONS_PAGE = 500
 
@@ -38,6 +38,7 @@ def subscriptions(tenant: str) -> list[dict[str, Any]]:
 def commit(context: EventContext, write: RecordWrite) -> str:
     """Write one version of a subscription (optimistic lock on its current version); the system time."""
     now = system_time()
+    supersede(context.tenant, [write])
     transact(record_items(get_settings().records_table, context, write, now))
     return now
 

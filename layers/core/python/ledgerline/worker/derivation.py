@@ -95,7 +95,7 @@ def recompute_disbursement(
             result.status_change = None
         if not result.rows:
             return result
-        items, status_items = _recompute_items(tenant, disbursement_id, result, stored, cause)
+        items, status_items = _recompute_items(tenant, disbursement_id, result, statement_item, cause)
         try:
             derived.commit(items)
         except WriteConflict as conflict:
@@ -113,7 +113,7 @@ def recompute_disbursement(
 
 
 def _recompute_items(
-    tenant: str, disbursement_id: str, result: Recomputed, stored: dict[str, Any] | None, cause: Cause
+    tenant: str, disbursement_id: str, result: Recomputed, statement_item: dict[str, Any] | None, cause: Cause
 ) -> tuple[list[dict[str, Any]], set[int]]:
     """The transaction items and the positions of the status row's own items (its
     one item and its event's outgoing_events row).
@@ -125,9 +125,9 @@ def _recompute_items(
     items: list[dict[str, Any]] = []
     events: list[Outgoing] = []
     status_items: set[int] = set()
-    version = int(stored["version"]) if stored else 0
+    version = int(statement_item["version"]) if statement_item else 0
     if result.statement is not None:
-        items += derived.row_items(tenant, result.statement, cause.event_id, cause.valid_from, stored, now)
+        items += derived.row_items(tenant, result.statement, cause.event_id, cause.valid_from, statement_item, now)
         events.append(outgoing_for(tenant, result.statement, version + 1, cause))
     if result.status_change is not None:
         status_items = {len(items)}

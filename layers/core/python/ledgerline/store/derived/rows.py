@@ -16,8 +16,9 @@ def row_items(
     tenant: str, row: Row, event_id: str, valid_from: str, previous: dict[str, Any] | None, now: str
 ) -> list[dict[str, Any]]:
     """The items of a derived row: new (`previous` None, created once) or the next version of
-    `previous` (the stored record, whose version is the optimistic lock). A statement version
-    is a version item + its current item; a row of a table whose rows never change is one item.
+    `previous` (the stored current item, decoded, whose version is the optimistic lock). A
+    statement's next version is its current item and the own item of the version it supersedes
+    (`records.record_items`); a row of a table whose rows never change is one item.
 
     The version is valid from the row's own `valid_from` when it has one, else `valid_from`.
     """
@@ -25,8 +26,10 @@ def row_items(
     if previous is None:
         write = RecordWrite(row.table, row.id, row.record, 0, sorted(row.record))
     else:
-        record = {**row.record, "created_at": previous.get("created_at"), "updated_at": previous.get("updated_at")}
-        write = RecordWrite(row.table, row.id, record, int(previous["version"]), changed_fields(previous, row.record))
+        stored = previous["record"]
+        record = {**row.record, "created_at": stored.get("created_at"), "updated_at": stored.get("updated_at")}
+        write = RecordWrite(row.table, row.id, record, int(previous["version"]), changed_fields(stored, row.record),
+                            superseded=previous)
     return record_items(get_settings().records_table, context, write, now)
 
 

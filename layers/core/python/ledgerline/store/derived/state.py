@@ -8,7 +8,7 @@ from typing import Any
 
 from ledgerline import aws
 from ledgerline.domain.category import Ref
-from ledgerline.domain.tables import DISBURSEMENTS, PAYMENTS, STATEMENTS
+from ledgerline.domain.tables import CURRENT_SK, DISBURSEMENTS, PAYMENTS, STATEMENTS
 from ledgerline.settings import get_settings
 from ledgerline.store.keys import record_pk, version_sk
 from ledgerline.store.records import batch_get, from_attributes
@@ -27,23 +27,24 @@ def payments_of(tenant: str, disbursement_id: str) -> list[dict[str, Any]]:
 
 
 def version_as_of(tenant: str, table: str, record_id: str, system_time: str) -> dict[str, Any] | None:
-    """The record as it was at `system_time` (its newest version stored by then), or None."""
+    """The record as it was at `system_time` (its newest version stored by then), or None.
+
+    One consistent Query of the record's items, the current item included: it holds its own
+    version when that version has no item yet (`records.HOLDS_VERSION`)."""
     pages = aws.dynamodb().get_paginator("query").paginate(
         TableName=get_settings().records_table,
-        KeyConditionExpression="#pk = :pk AND #sk BETWEEN :first AND :last",
+        KeyConditionExpression="#pk = :pk AND #sk BETWEEN :current AND :last",
         FilterExpression="#system <= :time",
         ExpressionAttributeNames={"#pk": PK, "#sk": SK, "#system": "system_from"},
         ExpressionAttributeValues={
-            ":pk": {"S": record_pk(tenant, table, record_id)}, ":first": {"S": version_sk(1)},
+            ":pk": {"S": record_pk(tenant, table, record_id)}, ":current": {"S": CURRENT_SK},
             ":last": {"S": version_sk(9_999_999_999)}, ":time": {"S": system_time},
         },
-        ScanIndexForward=False,  # newest first: the first match is the one
         ConsistentRead=True,
     )
-    for page in pages:  # pages are fetched one at a time: none after the first match
-        if page.get("Items"):
-            return from_attributes(page["Items"][0])["record"]
-    return None
+    stored = [from_attributes(item) for page in pages for item in page.get("Items", [])]
+    newest = max(stored, key=lambda item: int(item["version"]), default=None)
+    return newest["record"] if newest else None
 
 
 def _collection(tenant: str, disbursement_id: str, table: str) -> Iterator[dict[str, Any]]:
