@@ -77,8 +77,7 @@ class BookWriter:
             facts = self.facts.setdefault(disbursement_id, {})
             facts.update(version_facts(old, new))
             facts.update(receivable_facts(lines))
-        for line in lines:
-            self.puts += [put["Put"]["Item"] for put in journal.line_items(TENANT, line)]
+        self.puts += [put["Put"]["Item"] for put in journal.line_items(TENANT, lines)]
         shard = journal.shard_of(TENANT, disbursement_id or record_id)
         for sort_key, moved in journal.total_movements(shard, lines).items():
             self.totals.setdefault(("EUR", sort_key), Movement()).add(moved)

@@ -5,7 +5,8 @@ Events are ingested first (not timed); then the table's stream is read the way t
 stack's pump reads it and handed to the real worker handler in Lambda-shaped batches of 100
 (timed). Writes are counted per item: a TransactWriteItems of n items counts n, the way
 DynamoDB bills it (transactional items cost two write units each). The journal's items (lines,
-totals, positions: the reports' postings, not derived rows) are counted apart. moto copies the whole
+totals, positions) and the reports' other items (portfolio facts, client movements) are not derived
+rows: they are counted apart. moto copies the whole
 table for every transaction, so the absolute rate says more about moto than about Lambda;
 the floor (one moto GetItem on the same tables) is printed to compare runs across machines.
 
@@ -27,7 +28,7 @@ import botocore.exceptions
 
 from bench.common import median_seconds, skip_moto_transaction_copy
 from ledgerline import settings as env
-from ledgerline.domain.tables import OUTGOING_EVENTS, TABLES, Kind, of_kind
+from ledgerline.domain.tables import OUTGOING_EVENTS, Kind, of_kind
 
 WRITES: Counter[str] = Counter()
 CALLS: Counter[str] = Counter()
@@ -59,8 +60,10 @@ def _counted(self: Any, service: str, operation: str, params: dict[str, Any]) ->
         IN_CALLS[0] += time.perf_counter() - started
 
 
-JOURNAL_WRITES: Counter[str] = Counter()  # the journal's items (lines, totals, positions), apart
-JOURNAL_PARTS = ("JV", "JS", "JT", "JP")  # `store.journal`: T#{tenant}#{part}#...
+JOURNAL_WRITES: Counter[str] = Counter()  # the reports' items (journal, portfolio facts, client movements), apart
+# T#{tenant}#{part}#...: `store.journal` (lines by valid and system time, totals, positions),
+# `store.portfolio` (facts), `store.client_movements` (movements)
+JOURNAL_PARTS = ("JV", "JS", "JT", "JP", "PF", "CM")
 
 
 def _count_write(action: str, request: dict[str, Any]) -> None:
@@ -175,24 +178,22 @@ def main(disbursements: int = 40) -> None:
           f"{writes / (versions - derived['outgoing_events']):.2f} |")
     print(f"| item writes per derived row version, every row counted | {writes / versions:.2f} |")
     journal = sum(JOURNAL_WRITES.values())
-    print(f"| journal item writes (lines, totals, positions: docs/reports.md), per source record | "
+    print(f"| reports' item writes (journal lines, totals, positions, portfolio facts, client movements: "
+          f"docs/reports.md), per source record | "
           f"{journal / sources:.2f} ({', '.join(f'{k} {v}' for k, v in sorted(JOURNAL_WRITES.items()))}) |")
     calls = ", ".join(f"{k.split('.')[1]} {v / sources:.2f}" for k, v in sorted(worker_calls.items()))
     print(f"| worker API calls per source record | {sum(worker_calls.values()) / sources:.2f} ({calls}) |")
 
 
 def _derived_counts(dynamodb: Any, table: str) -> Counter[str]:
-    """Derived row versions stored: version items of versioned tables, the one item of each row
-    of a table whose rows never change."""
+    """Derived row versions stored: the version number of each row's current item (a statement
+    of n versions), 1 for each row of a table whose rows never change."""
     found: Counter[str] = Counter()
     for page in dynamodb.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
-            pk, sk = item["PK"]["S"], item["SK"]["S"]
-            parts = pk.split("#")
-            if len(parts) > 2 and parts[2] in DERIVED_TABLES and sk.startswith("v"):
-                one_item = not TABLES[parts[2]].version_items
-                if one_item == (sk == "v0"):
-                    found[parts[2]] += 1
+            parts = item["PK"]["S"].split("#")
+            if len(parts) > 2 and parts[2] in DERIVED_TABLES and item["SK"]["S"] == "v0":
+                found[parts[2]] += int(item["version"]["N"])
     return found
 
 

@@ -2,16 +2,21 @@
 
 | item | PK | SK | what for |
 | --- | --- | --- | --- |
-| line, by valid date | `T#{tenant}#JV#{currency}` | `{valid_date}#{system_from}#{line_id}` | drill-down |
-| line, by system time | `T#{tenant}#JS#{currency}` | `{system_from}#{line_id}` | what was stored after a `known_at` |
+| a change's lines of one valid day | `T#{tenant}#JV#{currency}` | `{valid_date}#{system_from}#{first line_id}` | drill-down |
+| a change's lines, by system time | `T#{tenant}#JS#{currency}` | `{system_from}#{first line_id}` | what was stored after a `known_at` |
 | day total | `T#{tenant}#JT#{currency}` | `D#{yyyy-mm-dd}#{shard}` | the lines of one valid day |
 | month total | `T#{tenant}#JT#{currency}` | `M#{yyyy-mm}#{shard}` | the lines of one valid month |
 | position | `T#{tenant}#JP#{disbursement_id}` | `position` | a disbursement's receivable, own postings, origination and its day |
 
-One change's lines are one `TransactWriteItems`: both items of every line, put only if absent
-(deterministic ids), and `ADD`s to the totals and the position, and the change's receivable movement set on the
-disbursement's portfolio facts (`store.portfolio`). A redelivered change finds its
-first line there and the whole transaction is refused, so totals are never added twice. The
+One change's lines are one `TransactWriteItems`: an item per valid day holding the change's
+lines of that day, and one item holding all of them by system time (the lines as compressed
+JSON: one write unit for the usual 2 to 4 lines instead of one per line), each put only if
+absent (deterministic ids); `ADD`s to the totals and the position; and the change's receivable
+movement set on the disbursement's portfolio facts (`store.portfolio`). A redelivered change
+finds its first item there and the whole transaction is refused, so totals are never added
+twice. The lines of one item share their valid day, system time and disbursement, which the
+item carries as attributes for the journal's filters; an account filter and a page boundary
+inside an item are applied to its lines (`lines_page`). The
 totals of a change go to one shard (a hash of the disbursement, else the operation, mod
 `TOTAL_SHARDS`), so concurrent changes of different disbursements rarely touch the same item;
 a reader sums the shards. A write that depends on the position (a write-off's cap, a delete's
@@ -21,6 +26,7 @@ reversal) is conditional on the position's `seq`: a concurrent change makes it r
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +36,7 @@ from typing import Any
 
 from ledgerline import aws
 from ledgerline.domain.journal import POSTING_ACCOUNTS, Line, Position
+from ledgerline.domain.jsonio import dumps, loads
 from ledgerline.domain.reports import FLOWS, REBATES, Movement, receivable_facts
 from ledgerline.settings import get_settings
 from ledgerline.store import portfolio
@@ -38,6 +45,7 @@ from ledgerline.store.schema import PK, SK
 
 TOTAL_SHARDS = 4
 POSITION_SK = "position"
+LINES = "lines"  # a change's lines on its by-system-time item: JSON, compressed
 _HIGH = "~"  # sorts after every character of a date, timestamp or id
 _LINE_FIELDS = ("line_id", "currency", "valid_date", "system_from", "account", "debit", "credit",
                 "disbursement_id", "memo", "cause", "entry", "flows", "memo_amount", "own")
@@ -82,15 +90,36 @@ def read_position(tenant: str, disbursement_id: str) -> Position:
                     values.get("origin_day"))
 
 
-def line_items(tenant: str, line: Line) -> list[dict[str, Any]]:
-    """The two puts of a line (by valid date, by system time), each only if absent."""
-    values = to_attributes({"tenant": tenant, **{name: getattr(line, name) for name in _LINE_FIELDS}})
-    keys = (
-        (by_valid_pk(tenant, line.currency), f"{line.valid_date}#{line.system_from}#{line.line_id}"),
-        (by_system_pk(tenant, line.currency), f"{line.system_from}#{line.line_id}"),
-    )
-    return [{"Put": {"TableName": _table(), "Item": {PK: {"S": pk}, SK: {"S": sk}, **values},
-                     "ConditionExpression": "attribute_not_exists(PK)"}} for pk, sk in keys]
+def line_items(tenant: str, lines: list[Line]) -> list[dict[str, Any]]:
+    """The puts of one change's lines, each only if absent: one item per valid day (and
+    disbursement) by valid date, one item by system time holding them all."""
+    if not lines:
+        return []
+    currency = lines[0].currency
+    days: dict[tuple[str, str, str], list[Line]] = defaultdict(list)
+    for line in sorted(lines, key=lambda line: line.line_id):
+        days[(line.valid_date, line.system_from, line.disbursement_id or "")].append(line)
+    keyed = []
+    for (valid_date, system_from, disbursement_id), day in sorted(days.items()):
+        shared = {"valid_date": valid_date, "system_from": system_from}
+        if disbursement_id:
+            shared["disbursement_id"] = disbursement_id
+        keyed.append(((by_valid_pk(tenant, currency), f"{valid_date}#{system_from}#{day[0].line_id}"),
+                      {**shared, LINES: _packed(day)}))
+    first = min(lines, key=lambda line: line.line_id)
+    keyed.append(((by_system_pk(tenant, currency), f"{first.system_from}#{first.line_id}"),
+                  {"system_from": first.system_from, LINES: _packed(lines)}))
+    return [{"Put": {"TableName": _table(), "Item": {PK: {"S": pk}, SK: {"S": sk},
+                                                     **to_attributes({"tenant": tenant, **values})},
+                     "ConditionExpression": "attribute_not_exists(PK)"}} for (pk, sk), values in keyed]
+
+
+def _packed(lines: list[Line]) -> bytes:
+    return zlib.compress(dumps([_line_values(line) for line in lines]).encode("utf-8"), 9)
+
+
+def _line_values(line: Line) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in _LINE_FIELDS}
 
 
 def movement_attributes(moved: Movement) -> dict[str, Decimal]:
@@ -166,7 +195,7 @@ def write(tenant: str, lines: list[Line], shard: int, position: tuple[str, Posit
     if not lines:
         return
     currency = lines[0].currency
-    items = [item for line in lines for item in line_items(tenant, line)]
+    items = line_items(tenant, lines)
     items += total_updates(tenant, currency, shard, lines)
     if position is not None:
         disbursement_id, change, lock = position
@@ -182,14 +211,20 @@ def write(tenant: str, lines: list[Line], shard: int, position: tuple[str, Posit
 # reading ----------------------------------------------------------------------------------
 
 
-def line_of(item: dict[str, Any]) -> Line:
-    values = from_attributes(item)
+def _line(values: dict[str, Any]) -> Line:
     return Line(**{name: values.get(name) for name in _LINE_FIELDS} | {
+        "debit": Decimal(values.get("debit") or 0),
+        "credit": Decimal(values.get("credit") or 0),
         "flows": {k: Decimal(v) for k, v in (values.get("flows") or {}).items()},
         "entry": int(values.get("entry") or 0),
         "memo_amount": Decimal(values.get("memo_amount") or 0),
         "own": bool(values.get("own")),
     })
+
+
+def lines_of(item: dict[str, Any]) -> list[Line]:
+    """The lines an item holds (by valid date or by system time), in line id order."""
+    return [_line(values) for values in loads(zlib.decompress(item[LINES]["B"]).decode("utf-8"))]
 
 
 def _query(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -263,7 +298,8 @@ def movement(tenant: str, currency: str, first: date | None, last: date) -> Move
 
 
 def stored_after(tenant: str, currency: str, known_at: str) -> list[Line]:
-    """Every line whose source version was stored after `known_at` (a normalised system time)."""
+    """Every line whose source version was stored after `known_at` (a normalised system time):
+    one item per change, read whole."""
     request = {
         "TableName": _table(),
         "KeyConditionExpression": "#pk = :pk AND #sk > :after",
@@ -272,23 +308,27 @@ def stored_after(tenant: str, currency: str, known_at: str) -> list[Line]:
         "ExpressionAttributeValues": {":pk": {"S": by_system_pk(tenant, currency)}, ":after": {"S": f"{known_at}$"}},
         "ConsistentRead": True,
     }
-    return [line_of(item) for item in _query(request)]
+    return [line for item in _query(request) for line in lines_of(item)]
 
 
 @dataclass(frozen=True)
 class LinePage:
     lines: list[Line]
+    # Where the next page starts: {"after": the key of the last item read whole (None: from the
+    # first), "skip": how many (account-filtered) lines of the next item this page already holds}.
     last_key: dict[str, Any] | None
 
 
 def lines_page(tenant: str, currency: str, first: date, last: date, *, limit: int, start_key: dict[str, Any] | None,
                account: str | None, disbursement_id: str | None, known_at: str | None) -> LinePage:
-    """A page of lines valid within [first, last], in valid-date then system-time order."""
+    """A page of lines valid within [first, last], in valid-date, system-time, line-id order.
+
+    Items hold a change's lines of one day: the disbursement and known_at filters apply to
+    items, the account filter to their lines. A page may end inside an item; its `last_key`
+    then says how many of that item's lines to skip.
+    """
     request = _between(by_valid_pk(tenant, currency), first.isoformat(), f"{last.isoformat()}#{_HIGH}")
     conditions, names, values = [], request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
-    if account:
-        conditions.append("#account = :account")
-        names["#account"], values[":account"] = "account", {"S": account}
     if disbursement_id:
         conditions.append("#disbursement = :disbursement")
         names["#disbursement"], values[":disbursement"] = "disbursement_id", {"S": disbursement_id}
@@ -299,10 +339,22 @@ def lines_page(tenant: str, currency: str, first: date, last: date, *, limit: in
         request["FilterExpression"] = " AND ".join(conditions)
     client = aws.dynamodb()
     found: list[Line] = []
-    last_key = start_key
+    after = (start_key or {}).get("after")
+    skip = int((start_key or {}).get("skip") or 0)
     while True:
-        page = client.query(**request, Limit=limit - len(found), **({"ExclusiveStartKey": last_key} if last_key else {}))
-        found += [line_of(item) for item in page.get("Items", [])]
-        last_key = page.get("LastEvaluatedKey")
-        if not last_key or len(found) >= limit:
-            return LinePage(found, last_key)
+        page = client.query(**request, Limit=limit - len(found) + 1, **({"ExclusiveStartKey": after} if after else {}))
+        items = page.get("Items", [])
+        for index, item in enumerate(items):
+            lines = [line for line in lines_of(item) if account is None or line.account == account][skip:]
+            room = limit - len(found)
+            if len(lines) > room:  # the page ends inside this item
+                found += lines[:room]
+                return LinePage(found, {"after": after, "skip": skip + room})
+            found += lines
+            after, skip = {PK: item[PK], SK: item[SK]}, 0
+            if len(found) == limit:
+                more = index + 1 < len(items) or bool(page.get("LastEvaluatedKey"))
+                return LinePage(found, {"after": after, "skip": 0} if more else None)
+        if not page.get("LastEvaluatedKey"):
+            return LinePage(found, None)
+        after = page["LastEvaluatedKey"]

@@ -1,0 +1,81 @@
+"""Paging the journal: a change's lines of one day share an item, yet pages count lines.
+
+Every page size, with and without each filter, must give back exactly the lines of one
+unpaged read, in order, none twice and none lost, whether a page ends between items or
+inside one."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ledgerline.domain.journal import Line
+from ledgerline.store import journal
+
+TENANT = "t1"
+
+
+def line(change: int, n: int, day: str, account: str, disbursement: str | None, debit: int, credit: int) -> Line:
+    return Line(line_id=f"c{change:03d}-{n}", currency="EUR", valid_date=day,
+                system_from=f"2024-06-{change % 28 + 1:02d}T00:00:00.000000Z", account=account,
+                debit=Decimal(debit), credit=Decimal(credit), disbursement_id=disbursement, memo="m",
+                cause={"table": "payments", "id": f"P{change}", "version": 1}, entry=1)
+
+
+def book() -> list[list[Line]]:
+    """Changes of 1 to 5 lines, over a few days, some spanning two days, some of no disbursement."""
+    changes = []
+    for change in range(12):
+        disbursement = None if change % 5 == 4 else f"D{change % 3}"
+        day = f"2024-03-{change % 4 + 1:02d}"
+        lines = [line(change, n, day, ("1000", "1100", "4000")[n % 3], disbursement, 10 * (n + 1), 0)
+                 for n in range(change % 5 + 1)]
+        if change % 3 == 0:  # a correction: a reversal on another day
+            lines.append(line(change, 9, "2024-03-07", "1000", disbursement, 0, 5))
+        changes.append(lines)
+    return changes
+
+
+@pytest.fixture
+def stored(tables):
+    for lines in book():
+        journal.write(TENANT, lines, journal.shard_of(TENANT, lines[0].disbursement_id or "op"), None)
+
+
+def pages(limit: int, **filters) -> list[list[str]]:
+    found, start = [], None
+    while True:
+        page = journal.lines_page(TENANT, "EUR", date(2024, 3, 1), date(2024, 3, 31), limit=limit,
+                                  start_key=start, **{"account": None, "disbursement_id": None, "known_at": None,
+                                                      **filters})
+        assert len(page.lines) <= limit
+        found.append([line.line_id for line in page.lines])
+        start = page.last_key
+        if start is None:
+            return found
+
+
+@pytest.mark.parametrize("filters", [{}, {"account": "1000"}, {"disbursement_id": "D1"},
+                                     {"known_at": "2024-06-06T00:00:00.000000Z", "account": "1100"}])
+def test_every_page_size_reads_each_line_once_in_order(stored, filters):
+    [whole] = pages(500, **filters)
+    every = [line for lines in book() for line in lines]
+    assert sorted(whole) == sorted(
+        line.line_id for line in every
+        if line.account == filters.get("account", line.account)
+        and line.disbursement_id == filters.get("disbursement_id", line.disbursement_id)
+        and line.system_from <= filters.get("known_at", line.system_from))
+    for limit in range(1, len(whole) + 2):
+        paged = pages(limit, **filters)
+        assert [line_id for page in paged for line_id in page] == whole, limit
+        assert all(len(page) == limit for page in paged[:-1])
+
+
+def test_a_redelivered_change_is_refused_whole(stored):
+    from ledgerline.store.records import AlreadyWritten
+
+    with pytest.raises(AlreadyWritten):
+        journal.write(TENANT, book()[3], 0, None)
+    assert len(journal.stored_after(TENANT, "EUR", "2024-01-01T00:00:00.000000Z")) == sum(map(len, book()))
