@@ -315,6 +315,7 @@ def main(loans: int = 8, purchases: int = 4) -> None:
 
     import functions.authorizer.handler as authorizer_handler
     import functions.ingest.handler as ingest_handler
+    import functions.webhook_delivery.handler as delivery_handler
     import functions.worker.handler as worker_handler
     from bench.common import skip_moto_transaction_copy
     from ledgerline import aws
@@ -322,6 +323,7 @@ def main(loans: int = 8, purchases: int = 4) -> None:
     from ledgerline.settings import get_settings
     from ledgerline.store import apikeys
     from ledgerline.store.schema import INDEXES, STREAM_BATCH_SIZE, create_tables
+    from local.delivery_pump import create_delivery_resources
     from local.stream_pump import StreamPump
     from tests.builders import FakeLambdaContext, api_event
 
@@ -334,7 +336,9 @@ def main(loans: int = 8, purchases: int = 4) -> None:
         create_tables(aws.dynamodb(), settings.records_table, settings.idempotency_table)
         aws.client("events").create_event_bus(Name=settings.event_bus_name)
         dlq = aws.client("sqs").create_queue(QueueName="cost-dlq")["QueueUrl"]
-        os.environ["LEDGERLINE_WORKER_DLQ_URL"] = dlq
+        # the webhook path: the bus rule sending every outgoing event to the delivery queue
+        deliveries, _ = create_delivery_resources(aws.client("sqs"), aws.client("events"), settings.event_bus_name)
+        os.environ.update({"LEDGERLINE_WORKER_DLQ_URL": dlq, "LEDGERLINE_WEBHOOK_QUEUE_URL": deliveries})
         get_settings.cache_clear()
         clear_key, _ = apikeys.create_key("t1", description="cost bench")
 
@@ -388,11 +392,36 @@ def main(loans: int = 8, purchases: int = 4) -> None:
             drain()
         with meter.running("sweep (hourly run)"):
             worker_handler.handler({"ledgerline": "sweep", "date": "2025-03-20"}, FakeLambdaContext())
+        # webhook delivery: every published event reaches the delivery function, which looks up
+        # the tenant's subscriptions (this book's tenant has none: the path's fixed cost)
+        sqs_requests = _deliver(meter, aws.client("sqs"), deliveries, delivery_handler.handler)
         botocore.client.BaseClient._make_api_call = _real_call
         stored = _stored_bytes(aws.dynamodb(), settings.records_table) - baseline
         access_line = len(_access_log_line().encode()) + 1
 
-    report(meter.usage, requests, stored, access_line, len(sent))
+    report(meter.usage, requests, stored, access_line, len(sent), sqs_requests)
+
+
+def _deliver(meter: Meter, sqs: Any, queue_url: str, handler: Any) -> int:
+    """Hand the delivery queue to the delivery function the way Lambda's SQS event source does
+    (batches of 10, deletes of what succeeded); the SQS requests that took: the rule's send of
+    each message, a receive and a delete per batch (the event source's empty long polls are a
+    fixed cost a month, not per event)."""
+    from local.delivery_pump import BATCH_SIZE, lambda_record
+    from tests.builders import FakeLambdaContext
+
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    requests = 0
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=BATCH_SIZE,
+                                          AttributeNames=["All"]).get("Messages", []):
+        with meter.running("webhook_delivery"):
+            response = handler({"Records": [lambda_record(m, arn, "eu-west-1") for m in messages]},
+                               FakeLambdaContext())
+        assert not response.get("batchItemFailures"), response
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)])
+        requests += len(messages) + 2
+    return requests
 
 
 def _authorizer_event(clear_key: str) -> dict[str, Any]:
@@ -446,7 +475,8 @@ def lambda_dollars(function: str, usage: Usage, invocations: float) -> tuple[flo
     return seconds, invocations * (PRICE_LAMBDA_REQUEST + billed * memory / 1024 * PRICE_LAMBDA_GB_SECOND)
 
 
-def report(usage: dict[str, Usage], requests: int, stored_bytes: int, access_line: int, events: int) -> None:
+def report(usage: dict[str, Usage], requests: int, stored_bytes: int, access_line: int, events: int,
+           sqs_requests: int) -> None:
     per_million = 1e6 / requests
     rows: list[tuple[str, str, float]] = []  # (line, per event, $ per million events)
 
@@ -485,6 +515,11 @@ def report(usage: dict[str, Usage], requests: int, stored_bytes: int, access_lin
         f"{MONTHLY_EVENTS / 1e6:.0f} M events)", (due.invocations + SWEEP_RUNS_PER_MONTH * hourly_share) / requests,
         "invocation", (due_dollars + hourly_dollars * hourly_share) * per_million)
 
+    delivery = usage["webhook_delivery"]
+    seconds, dollars = lambda_dollars("webhook_delivery", delivery, delivery.invocations)
+    add(f"Lambda webhook delivery ({FUNCTION_MEMORY_MB['webhook_delivery']} MB, {seconds * 1000:.0f} ms a batch "
+        "of 10 events, no subscription)", delivery.invocations / requests, "invocation", dollars * per_million)
+
     # DynamoDB: hourly sweep runs scaled to their share of the month, the rest as measured
     scale = {name: 1.0 for name in usage} | {"sweep (hourly run)": SWEEP_RUNS_PER_MONTH * hourly_share,
                                              "authorizer": auth_invocations / max(auth.invocations, 1)}
@@ -505,12 +540,14 @@ def report(usage: dict[str, Usage], requests: int, stored_bytes: int, access_lin
 
     entries = sum(u.events_entries for u in usage.values())
     add("EventBridge PutEvents entries", entries / requests, "entry", entries * PRICE_EVENTS_ENTRY * per_million)
+    add("SQS requests (webhook delivery queue: the rule's sends, the event source's receives and deletes)",
+        sqs_requests / requests, "request", sqs_requests * PRICE_SQS_REQUEST * per_million)
     messages = sum(u.sqs_messages for u in usage.values())
     if messages:
         add("SQS dead-letter messages", messages / requests, "message", messages * PRICE_SQS_REQUEST * per_million)
     invocations = (requests + auth_invocations + worker_invocations + due.invocations
-                   + SWEEP_RUNS_PER_MONTH * hourly_share)
-    function_bytes = (ingest.log_bytes + worker.log_bytes + due.log_bytes
+                   + SWEEP_RUNS_PER_MONTH * hourly_share + delivery.invocations)
+    function_bytes = (ingest.log_bytes + worker.log_bytes + due.log_bytes + delivery.log_bytes
                       + hourly.log_bytes * SWEEP_RUNS_PER_MONTH * hourly_share
                       + auth.log_bytes / max(auth.invocations, 1) * auth_invocations)
     log_bytes = function_bytes + invocations * PLATFORM_LOG_BYTES + requests * access_line

@@ -18,6 +18,8 @@ BATCH = 10  # SendMessageBatch takes at most 10 messages
 
 
 def send_tasks(tasks: list[dict[str, Any]]) -> None:
+    if not tasks:  # an event nobody subscribed to
+        return
     queue = get_settings().need("webhook_queue_url")
     sqs = aws.client("sqs")
     for start in range(0, len(tasks), BATCH):
