@@ -65,10 +65,12 @@ LINES_IN_RUN_TRANSACTION = 94
 SYNC_LINES = 1_000
 # Notices a request of a run of more than SYNC_LINES paid lines generates or marks sent.
 NOTICES_PER_REQUEST = 2_000
-# The run's first transaction holds its 2 items, its guard, the asset check and its chunks.
+# The run's first transaction holds its item(s) (at most 2: the current item and the superseded
+# version's), its guard, the asset check and its chunks.
 MAX_RUN_LINES = (store.TRANSACTION_ITEMS - 4) * store.LINES_PER_CHUNK
-# Record writes per transaction when a request writes many records: 2 items each, plus the
-# parent check, within DynamoDB's 100 items per transaction.
+# Record writes per transaction when a request writes many records: at most 2 items each (an
+# update: the current item and the superseded version's; a new record is 1), plus the parent
+# check, within DynamoDB's 100 items per transaction.
 WRITES_PER_TRANSACTION = 49
 
 
