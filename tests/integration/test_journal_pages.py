@@ -79,3 +79,27 @@ def test_a_redelivered_change_is_refused_whole(stored):
     with pytest.raises(AlreadyWritten):
         journal.write(TENANT, book()[3], 0, None)
     assert len(journal.stored_after(TENANT, "EUR", "2024-01-01T00:00:00.000000Z")) == sum(map(len, book()))
+
+
+def test_lines_stored_one_item_each_before_they_shared_items_read_the_same(tables):
+    """A stage keeps the journal it wrote with an item per line (by valid date and by system
+    time); pages, filters and the lines stored after a known_at read those items too, and a
+    redelivered old change is still refused whole."""
+    from ledgerline.store.records import AlreadyWritten, to_attributes
+
+    old, new = book()[:6], book()[6:]
+    for lines in old:
+        for one in lines:
+            values = to_attributes({"tenant": TENANT, **{name: getattr(one, name) for name in journal._LINE_FIELDS}})
+            for pk, sk in ((journal.by_valid_pk(TENANT, "EUR"), f"{one.valid_date}#{one.system_from}#{one.line_id}"),
+                           (journal.by_system_pk(TENANT, "EUR"), f"{one.system_from}#{one.line_id}")):
+                tables.put_item(TableName="ledgerline-records-test", Item={"PK": {"S": pk}, "SK": {"S": sk}, **values})
+    for lines in new:
+        journal.write(TENANT, lines, 0, None)
+
+    [whole] = pages(500)
+    assert sorted(whole) == sorted(line.line_id for lines in book() for line in lines)
+    assert [line_id for page in pages(3, account="1000") for line_id in page] == pages(500, account="1000")[0]
+    assert len(journal.stored_after(TENANT, "EUR", "2024-01-01T00:00:00.000000Z")) == len(whole)
+    with pytest.raises(AlreadyWritten):
+        journal.write(TENANT, old[2], 0, None)

@@ -45,7 +45,7 @@ from ledgerline.store.schema import PK, SK
 
 TOTAL_SHARDS = 4
 POSITION_SK = "position"
-LINES = "lines"  # a change's lines on its by-system-time item: JSON, compressed
+LINES = "lines"  # the lines a journal item holds: JSON, compressed
 _HIGH = "~"  # sorts after every character of a date, timestamp or id
 _LINE_FIELDS = ("line_id", "currency", "valid_date", "system_from", "account", "debit", "credit",
                 "disbursement_id", "memo", "cause", "entry", "flows", "memo_amount", "own")
@@ -223,7 +223,10 @@ def _line(values: dict[str, Any]) -> Line:
 
 
 def lines_of(item: dict[str, Any]) -> list[Line]:
-    """The lines an item holds (by valid date or by system time), in line id order."""
+    """The lines an item holds (by valid date or by system time), in line id order. An item
+    written before a change's lines shared their items holds one line, as attributes."""
+    if LINES not in item:
+        return [_line(from_attributes(item))]
     return [_line(values) for values in loads(zlib.decompress(item[LINES]["B"]).decode("utf-8"))]
 
 
