@@ -11,8 +11,12 @@ from decimal import Decimal
 
 import pytest
 
+from ledgerline import aws
 from ledgerline.domain.journal import Line
+from ledgerline.settings import get_settings
 from ledgerline.store import journal
+from ledgerline.store.records import AlreadyWritten, to_attributes
+from ledgerline.store.schema import PK, SK
 
 TENANT = "t1"
 
@@ -74,8 +78,6 @@ def test_every_page_size_reads_each_line_once_in_order(stored, filters):
 
 
 def test_a_redelivered_change_is_refused_whole(stored):
-    from ledgerline.store.records import AlreadyWritten
-
     with pytest.raises(AlreadyWritten):
         journal.write(TENANT, book()[3], 0, None)
     assert len(journal.stored_after(TENANT, "EUR", "2024-01-01T00:00:00.000000Z")) == sum(map(len, book()))
@@ -85,15 +87,13 @@ def test_lines_stored_one_item_each_before_they_shared_items_read_the_same(table
     """A stage keeps the journal it wrote with an item per line (by valid date and by system
     time); pages, filters and the lines stored after a known_at read those items too, and a
     redelivered old change is still refused whole."""
-    from ledgerline.store.records import AlreadyWritten, to_attributes
-
     old, new = book()[:6], book()[6:]
     for lines in old:
         for one in lines:
             values = to_attributes({"tenant": TENANT, **{name: getattr(one, name) for name in journal._LINE_FIELDS}})
             for pk, sk in ((journal.by_valid_pk(TENANT, "EUR"), f"{one.valid_date}#{one.system_from}#{one.line_id}"),
                            (journal.by_system_pk(TENANT, "EUR"), f"{one.system_from}#{one.line_id}")):
-                tables.put_item(TableName="ledgerline-records-test", Item={"PK": {"S": pk}, "SK": {"S": sk}, **values})
+                tables.put_item(TableName=get_settings().records_table, Item={"PK": {"S": pk}, "SK": {"S": sk}, **values})
     for lines in new:
         journal.write(TENANT, lines, 0, None)
 
@@ -103,3 +103,22 @@ def test_lines_stored_one_item_each_before_they_shared_items_read_the_same(table
     assert len(journal.stored_after(TENANT, "EUR", "2024-01-01T00:00:00.000000Z")) == len(whole)
     with pytest.raises(AlreadyWritten):
         journal.write(TENANT, old[2], 0, None)
+
+
+def test_a_cursor_issued_as_a_plain_key_goes_on_after_that_item(stored):
+    [whole] = pages(500)
+    first = journal.lines_page(TENANT, "EUR", date(2024, 3, 1), date(2024, 3, 31), limit=500, start_key=None,
+                               account=None, disbursement_id=None, known_at=None)
+    query_items = tables_items_by_valid_date()
+    after = {PK: query_items[0][PK], SK: query_items[0][SK]}
+    rest = journal.lines_page(TENANT, "EUR", date(2024, 3, 1), date(2024, 3, 31), limit=500, start_key=after,
+                              account=None, disbursement_id=None, known_at=None)
+    served_by_first_item = len(journal.lines_of(query_items[0]))
+    assert [line.line_id for line in rest.lines] == whole[served_by_first_item:]
+    assert [line.line_id for line in first.lines] == whole
+
+
+def tables_items_by_valid_date() -> list[dict]:
+    return aws.dynamodb().query(TableName=get_settings().records_table, KeyConditionExpression="PK = :pk",
+                                ExpressionAttributeValues={":pk": {"S": journal.by_valid_pk(TENANT, "EUR")}},
+                                ConsistentRead=True)["Items"]

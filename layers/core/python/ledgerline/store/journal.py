@@ -342,8 +342,10 @@ def lines_page(tenant: str, currency: str, first: date, last: date, *, limit: in
         request["FilterExpression"] = " AND ".join(conditions)
     client = aws.dynamodb()
     found: list[Line] = []
-    after = (start_key or {}).get("after")
-    skip = int((start_key or {}).get("skip") or 0)
+    start = start_key or {}
+    if PK in start:  # a cursor issued before pages could end inside an item: a plain key
+        start = {"after": start}
+    after, skip = start.get("after"), int(start.get("skip") or 0)
     while True:
         page = client.query(**request, Limit=limit - len(found) + 1, **({"ExclusiveStartKey": after} if after else {}))
         items = page.get("Items", [])
