@@ -309,3 +309,23 @@ def test_the_secret_is_stored_nowhere(hooks, tables, call_ingest):
             texts = [repr(item)] + [zlib.decompress(value["B"]).decode() for value in item.values() if "B" in value]
             assert not any("whsec_" in text for text in texts), item
     assert hook["secret"].startswith("whsec_")
+
+
+def test_a_batch_looks_each_tenants_subscriptions_up_once(hooks, call_ingest, monkeypatch):
+    from ledgerline.store import webhooks as store
+
+    looked_up: list[str] = []
+    real = store.subscriptions
+    monkeypatch.setattr(store, "subscriptions", lambda tenant: looked_up.append(tenant) or real(tenant))
+    with receiver() as subscriber:
+        subscribe(subscriber.url, [STATUS, STATEMENT])
+        subscribe(subscriber.url, [STATUS], tenant="t2")
+        a_loan(call_ingest)
+        a_loan(call_ingest, tenant="t2")
+        hooks.pump.drain()  # nothing queued yet: the events are still in the stream
+        hooks.settle()
+
+        names = sorted((json.loads(got.body)["tenant"], json.loads(got.body)["name"]) for got in subscriber.received)
+    assert names == [("t1", STATEMENT), ("t1", STATUS), ("t2", STATUS)]
+    # four events (a status and a statement for each loan) in one batch: one lookup per tenant
+    assert sorted(looked_up) == ["t1", "t2"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,12 +123,15 @@ def is_event(message: dict[str, Any]) -> bool:
     return "detail-type" in message
 
 
-def fan_out(message: dict[str, Any]) -> int:
+Subscriptions = Callable[[str], list[dict[str, Any]]]  # a tenant's live subscriptions
+
+
+def fan_out(message: dict[str, Any], subscriptions: Subscriptions | None = None) -> int:
     """One delivery task per subscription of the event's tenant that wants its name; how many."""
     name, detail = message["detail-type"], message["detail"]
     tenant = detail["tenant"]
     tasks = [{"tenant": tenant, "webhook_id": webhook["webhook_id"], "event_id": detail["event_id"]}
-             for webhook in store.subscriptions(tenant) if rules.wants(webhook, name)]
+             for webhook in (subscriptions or store.subscriptions)(tenant) if rules.wants(webhook, name)]
     webhook_queue.send_tasks(tasks)
     return len(tasks)
 
@@ -181,11 +185,12 @@ def deliver(task: dict[str, Any], attempt: int, elapsed_seconds: float) -> Attem
     return Attempt(row, retry_in)
 
 
-def handle_message(body: dict[str, Any], receipt_handle: str, attempt: int, elapsed_seconds: float) -> None:
+def handle_message(body: dict[str, Any], receipt_handle: str, attempt: int, elapsed_seconds: float,
+                   subscriptions: Subscriptions | None = None) -> None:
     """One queue message: fan an event out, or deliver a task and schedule its retry. Raises
     RetryLater for a task to attempt again (the message stays queued, hidden for the backoff)."""
     if is_event(body):
-        fan_out(body)
+        fan_out(body, subscriptions)
         return
     result = deliver(body, attempt, elapsed_seconds)
     if result.row is None or result.row["outcome"] == rules.DELIVERED:
@@ -195,6 +200,20 @@ def handle_message(body: dict[str, Any], receipt_handle: str, attempt: int, elap
         return
     webhook_queue.retry_later(receipt_handle, result.retry_in)
     raise RetryLater(f"attempt {attempt} failed; next in {result.retry_in} s")
+
+
+def once_per_tenant() -> Subscriptions:
+    """The subscription lookup, asked once per tenant: for one batch of queue messages, whose
+    events are mostly one tenant's. A subscription made while the batch runs reaches the next
+    one, as it would a moment later through the index anyway."""
+    seen: dict[str, list[dict[str, Any]]] = {}
+
+    def subscriptions(tenant: str) -> list[dict[str, Any]]:
+        if tenant not in seen:
+            seen[tenant] = store.subscriptions(tenant)
+        return seen[tenant]
+
+    return subscriptions
 
 
 class RetryLater(Exception):
