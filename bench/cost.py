@@ -87,7 +87,13 @@ WORKER_RECORDS_PER_BATCH = 10  # stream records per worker invocation on AWS (li
 MONTHLY_EVENTS = 3_000_000  # the hourly sweep's fixed cost is spread over this volume
 SWEEP_RUNS_PER_MONTH = 24 * 30
 PLATFORM_LOG_BYTES = 700  # Lambda's JSON platform.start and platform.report lines per invocation
-XRAY_SAMPLED = 0.05  # default sampling: 1 request a second, then 5 %
+# X-Ray: the stage's sampling rule traces 5 % of requests with no per-second reservoir
+# (infra/config.py `trace_percent`), the functions it invokes follow; the worker and the
+# delivery function, which no request starts, do not trace (`trace_background` off).
+XRAY_SAMPLED = 0.05
+XRAY_RESERVOIR_PER_SECOND = 1  # the account's default rule, and Lambda's own sampling: the first each second...
+XRAY_DEFAULT_RATE = 0.05  # ...then 5 % of the rest
+SECONDS_PER_MONTH = 30 * 24 * 3600
 ITEM_OVERHEAD_BYTES = 100  # DynamoDB storage overhead per item and per index copy
 
 
@@ -553,8 +559,14 @@ def report(usage: dict[str, Usage], requests: int, stored_bytes: int, access_lin
     log_bytes = function_bytes + invocations * PLATFORM_LOG_BYTES + requests * access_line
     add("CloudWatch Logs (functions, platform lines, API access log)", log_bytes / requests, "bytes",
         log_bytes / 1e9 * PRICE_LOG_GB * per_million)
-    add(f"X-Ray traces ({XRAY_SAMPLED:.0%} sampled)", XRAY_SAMPLED, "trace", XRAY_SAMPLED * PRICE_XRAY_TRACE * 1e6)
+    add(f"X-Ray traces ({XRAY_SAMPLED:.0%} of requests)", XRAY_SAMPLED, "trace", XRAY_SAMPLED * PRICE_XRAY_TRACE * 1e6)
     storage = stored_bytes / requests  # bytes a month, for every month the data is kept
+    # What the default sampling would trace instead, at the month's volume: the first request
+    # each second and 5 % of the rest, for the API and for each function no request starts.
+    per_second = MONTHLY_EVENTS / SECONDS_PER_MONTH
+    starts = [per_second] + [per_second * n / requests for n in (worker_invocations, delivery.invocations)]
+    default_traces = sum(min(rate, XRAY_RESERVOIR_PER_SECOND)
+                         + XRAY_DEFAULT_RATE * max(0.0, rate - XRAY_RESERVOIR_PER_SECOND) for rate in starts) / per_second
 
     dynamo = sum(d for line, _, d in rows if line.startswith("DynamoDB"))
     print("| function | own CPU per invocation (measured) | AWS calls per invocation | memory | "
@@ -579,6 +591,9 @@ def report(usage: dict[str, Usage], requests: int, stored_bytes: int, access_lin
     print(f"| storage (table, indexes, point-in-time recovery): recurring, not in the all-in figure | "
           f"{storage:.0f} bytes | {storage * 1e6 / 1e9 * (PRICE_STORAGE_GB_MONTH + PRICE_PITR_GB_MONTH):.2f} "
           f"a month, every month kept ({storage * 1e6 / 1e9:.2f} GB) |")
+    print(f"| X-Ray under the default sampling instead (1 a second, then 5 %, at {MONTHLY_EVENTS / 1e6:.0f} M "
+          f"events a month; the worker and delivery traced): not in the all-in figure | {default_traces:.3f} trace | "
+          f"{default_traces * PRICE_XRAY_TRACE * 1e6:.2f} |")
     print()
     print(f"all-in: ${sum(d for _, _, d in rows):.2f} per million events")
 

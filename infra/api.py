@@ -17,6 +17,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra import nag
@@ -180,10 +181,11 @@ class Api(Construct):
 
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=config.log_retention)
 
+        api_name = f"ledgerline-{config.stage}"
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=f"ledgerline-{config.stage}",
+            rest_api_name=api_name,
             description="Ledgerline partner API: ingest events, read tables",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
@@ -203,6 +205,15 @@ class Api(Construct):
             ),
         )
         self.stage = self.rest_api.deployment_stage
+        # The stage's own X-Ray sampling: a fixed share of requests, no per-second reservoir
+        # (the default rule traces the first request of every second, nearly all of them at a
+        # few events a second: docs/performance.md). Functions a request invokes follow it.
+        xray.CfnSamplingRule(self, "TraceSampling", sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
+            rule_name=f"{api_name}-api", priority=1000, version=1,
+            fixed_rate=config.trace_percent / 100, reservoir_size=0,
+            service_name=f"{api_name}/{config.stage}", service_type="AWS::ApiGateway::Stage",
+            host="*", http_method="*", url_path="*", resource_arn="*",
+        ))
         # The stack exports the URL as `ApiUrl`; drop the construct's auto-named duplicate.
         self.rest_api.node.try_remove_child("Endpoint")
 

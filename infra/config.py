@@ -21,6 +21,8 @@ and operators configure a deployment without editing files. Nothing here talks t
 | WAF web ACL on the API stage | `waf` | `LEDGERLINE_WAF` | on for `prod`, off otherwise |
 | WAF requests per client IP per 5 minutes | `waf_ip_limit` | `LEDGERLINE_WAF_IP_LIMIT` | 2 x `rate_limit` x 300 |
 | `POST /api/demo/seed` answers (never on `prod`) | `demo_seed` | `LEDGERLINE_DEPLOY_DEMO_SEED` | off |
+| API requests traced by X-Ray (percent, no per-second reservoir) | `trace_percent` | `LEDGERLINE_TRACE_PERCENT` | 5 |
+| X-Ray traces of the worker and the webhook delivery function | `trace_background` | `LEDGERLINE_TRACE_BACKGROUND` | off |
 
 The production stage (`prod`) refuses to synthesize without an explicit account, region and
 alarm e-mail (context or `LEDGERLINE_*` variables; the CLI's `CDK_DEFAULT_*` do not count, so
@@ -102,6 +104,12 @@ class DeployConfig:
     waf: bool | None = None  # None: on for the production stage only
     waf_ip_limit: int | None = None  # None: twice one key's steady rate over the window
     demo_seed: bool = False  # POST /api/demo/seed (docs/distributions.md); never on a production stage
+    # X-Ray: the share of API requests traced (the stage's own sampling rule, without the default
+    # rule's first-request-each-second reservoir, which at a few events a second traces nearly
+    # all of them), and whether the functions no request starts (the worker, webhook delivery)
+    # trace at all: Lambda samples those itself, 1 a second and 5 % beyond, not configurable.
+    trace_percent: float = 5.0
+    trace_background: bool = False
 
     def __post_init__(self) -> None:
         if not _STAGE_PATTERN.match(self.stage):
@@ -133,6 +141,8 @@ class DeployConfig:
                 f"waf_ip_limit must be between rate_limit x {WAF_WINDOW_SECONDS} s "
                 f"({self.rate_limit * WAF_WINDOW_SECONDS}) and 2000000000, got {self.web_acl_ip_limit}"
             )
+        if not 0 <= self.trace_percent <= 100:
+            raise ConfigError(f"trace_percent must be between 0 and 100, got {self.trace_percent}")
         if self.is_production and self.demo_seed:
             raise ConfigError("demo_seed cannot be on for the production stage")
         if self.is_production:
@@ -192,6 +202,8 @@ _SOURCES: dict[str, tuple[str, tuple[str, ...], Callable[[Any], Any]]] = {
     "waf": ("waf", ("LEDGERLINE_WAF",), lambda v: _boolean(v)),
     "waf_ip_limit": ("waf_ip_limit", ("LEDGERLINE_WAF_IP_LIMIT",), int),
     "demo_seed": ("demo_seed", ("LEDGERLINE_DEPLOY_DEMO_SEED",), lambda v: _boolean(v)),
+    "trace_percent": ("trace_percent", ("LEDGERLINE_TRACE_PERCENT",), float),
+    "trace_background": ("trace_background", ("LEDGERLINE_TRACE_BACKGROUND",), lambda v: _boolean(v)),
 }
 
 

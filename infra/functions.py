@@ -63,7 +63,10 @@ class LedgerlineFunction(Construct):
         environment: dict[str, str],
         memory_size: int,
         timeout: Duration,
+        background: bool = False,
     ) -> None:
+        """`background`: no request starts it (a stream, a queue, a schedule), so Lambda samples its
+        traces itself; it traces only with `trace_background` (infra/config.py)."""
         super().__init__(scope, construct_id)
         self.name = name
 
@@ -93,7 +96,8 @@ class LedgerlineFunction(Construct):
             environment={**common_environment(config), **environment},
             memory_size=memory_size,
             timeout=timeout,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.PASS_THROUGH if background and not config.trace_background
+            else lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=_APPLICATION_LOG_LEVEL[config.log_level],

@@ -93,6 +93,7 @@ class WebhookDelivery(Construct):
             self,
             "Delivery",
             name="webhook_delivery",
+            background=True,
             description="Ledgerline: webhook deliveries (fan-out, signed POST, retries, dead letters)",
             project_root=project_root,
             layers=layers,

@@ -103,6 +103,7 @@ class Worker(Construct):
             self,
             "Worker",
             name="worker",
+            background=True,
             description="Ledgerline: derived rows, statements and outgoing events from the table stream; daily sweep",
             project_root=project_root,
             layers=layers,

@@ -67,6 +67,10 @@ def test_ledgerline_variables_win_over_the_cdk_defaults():
         {"log_retention_days": 10},
         {"problem_base": "http://insecure.example"},
         {"demo_seed": "maybe"},
+        {"trace_percent": "101"},
+        {"trace_percent": "-1"},
+        {"trace_percent": "lots"},
+        {"trace_background": "sometimes"},
         {"stage": "prod", "account": "111111111111", "region": "eu-west-1", "alarm_email": "ops@example.com",
          "demo_seed": "true"},  # demo data never on production
     ],
@@ -74,6 +78,12 @@ def test_ledgerline_variables_win_over_the_cdk_defaults():
 def test_invalid_settings_are_refused(context):
     with pytest.raises(ConfigError):
         config(context=context)
+
+
+def test_tracing_is_a_share_of_requests_and_background_functions_are_off_unless_asked():
+    assert (config().trace_percent, config().trace_background) == (5.0, False)
+    chosen = config(context={"trace_percent": "0.5"}, environ={"LEDGERLINE_TRACE_BACKGROUND": "true"})
+    assert (chosen.trace_percent, chosen.trace_background) == (0.5, True)
 
 
 def test_log_retention_maps_days_to_cloudwatch():

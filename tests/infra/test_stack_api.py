@@ -99,6 +99,16 @@ def test_usage_plan_throttles_and_meters_each_key_on_the_stage(synthesized):
     assert [(s["ApiId"], s["Stage"]) for s in props["ApiStages"]] == [(ref(api_id(synthesized)), ref(stage_id))]
 
 
+def test_the_stage_traces_a_fixed_share_of_requests_without_a_reservoir(synthesized):
+    rule = only(synthesized.resources("AWS::XRay::SamplingRule"))["SamplingRule"]
+    api = only(synthesized.resources("AWS::ApiGateway::RestApi"))
+
+    assert (rule["FixedRate"], rule["ReservoirSize"]) == (0.05, 0)
+    assert (rule["ServiceName"], rule["ServiceType"]) == (f"{api['Name']}/dev", "AWS::ApiGateway::Stage")
+    assert rule["Priority"] < 10000  # before the account's default rule (1 a second, then 5 %)
+    assert all(rule[key] == "*" for key in ("Host", "HTTPMethod", "URLPath", "ResourceARN"))
+
+
 def test_stage_traces_logs_and_caps_the_whole_api(synthesized):
     stage = only(synthesized.resources("AWS::ApiGateway::Stage"))
     access_logs = synthesized.built.logical_id(synthesized.built.stack.api.access_logs)

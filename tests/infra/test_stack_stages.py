@@ -140,6 +140,21 @@ def test_waf_can_be_turned_on_for_another_stage(tmp_path):
     assert built.stack.firewall is not None
 
 
+def test_a_deployment_can_trace_its_background_functions_and_choose_the_share(tmp_path):
+    import json
+
+    from tests.infra.stack_helpers import Synthesized
+
+    built = build(tmp_path, context={"stage": "staging", "trace_background": "true", "trace_percent": "1"})
+    template = built.app.synth().get_stack_by_name(built.stack.stack_name).template
+    synth = Synthesized(built=built, template=json.loads(json.dumps(template)))
+
+    for name in ("worker", "webhook_delivery", "ingest"):
+        assert synth.resource(function_id(synth, name))["Properties"]["TracingConfig"] == {"Mode": "Active"}, name
+    _, rule = only(synth, "AWS::XRay::SamplingRule")
+    assert rule["Properties"]["SamplingRule"]["FixedRate"] == 0.01
+
+
 # -- the sweep's failures and the stream's -----------------------------------------------------
 
 def test_failed_sweeps_reach_the_dead_letter_queue(synthesized_prod):

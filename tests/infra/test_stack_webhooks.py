@@ -59,6 +59,7 @@ def test_the_delivery_function_reads_the_queue_with_partial_batch_responses(synt
     assert env["LEDGERLINE_WEBHOOK_TIMEOUT_SECONDS"] == "10"
     assert env["LEDGERLINE_WEBHOOK_KEY_ARN"] == ref(ids["key"])
     assert "LEDGERLINE_WEBHOOK_ALLOW_LOOPBACK" not in env  # loopback is for the local stack only
+    assert function["TracingConfig"] == {"Mode": "PassThrough"}  # traced only with trace_background
 
 
 def test_the_delivery_function_has_least_privilege(synthesized, ids):
