@@ -6,7 +6,8 @@ write-offs, goods status); operations with and without asset data; a few replays
 events. Every event goes through the ingest handler; the table's stream is then read the way
 the local stack's pump reads it (the deployed filter) and handed to the real worker handler in
 batches; the daily sweep runs over the schedule's due days; the authorizer runs on a sample
-of cache misses.
+of cache misses; the webhook delivery queue (the bus rule puts every published event on it) is
+handed to the real delivery function in Lambda's batches of 10.
 
 Every AWS call is metered as it happens:
 - DynamoDB write units per item, by logical table (the `{table}` of `T#{tenant}#{table}#{id}`)
@@ -17,7 +18,10 @@ Every AWS call is metered as it happens:
   over every item it evaluated (filters and projections do not lower it); eventually
   consistent reads (every index read) half;
 - EventBridge PutEvents entries (64 KB chunks), stream records delivered to the worker (free:
-  Lambda's stream polling is not billed), SQS messages;
+  Lambda's stream polling is not billed), SQS requests (the delivery queue's sends, receives
+  and deletes; dead letters);
+- X-Ray traces: the stage's sampling rule's share of requests; beside the figure, what the
+  default sampling (the first each second, then 5 %) would trace at the month's volume;
 - Lambda: invocations per function, and a duration per invocation built from the function's
   own CPU time, measured here and scaled to its memory's CPU share, plus an assumed AWS latency
   per call it makes (below);
