@@ -1,5 +1,6 @@
-"""Once per stage deployed before GSI4: move the by-table index keys of large records
-(statements, outgoing events) from GSI1 to the keys-only GSI4 (docs/operations.md, "Cost").
+"""Once per stage deployed before GSI4 (and again for a table that became large since): move the
+by-table index keys of large records (statements, outgoing events, ingested events) from GSI1 to
+the keys-only GSI4 (docs/operations.md, "Cost").
 
     python -m tools.keys_only_index --table <RecordsTableName> [--endpoint-url URL]
 

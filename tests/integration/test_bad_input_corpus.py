@@ -396,7 +396,7 @@ def scan(tables, table_name: str, projection: str | None = None) -> list[dict[st
     options = {"ProjectionExpression": projection} if projection else {}
     pages = tables.get_paginator("scan").paginate(TableName=table_name, ConsistentRead=True, **options)
     items = [item for page in pages for item in page["Items"]]
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=repr))  # binary: compressed records
 
 
 def snapshot(tables, full: bool = False) -> dict[str, list[dict[str, Any]]]:

@@ -112,7 +112,7 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     _table(WRITE_OFFS, Kind.DERIVED, "write_off_id", D, **ONE_ITEM),
     _table(ASSET_STATUS, Kind.DERIVED, "asset_status_id", D, **ONE_ITEM),
     _table(STATEMENTS, Kind.DERIVED, "disbursement_id", D, large_items=True),
-    _table(INGESTED_EVENTS, Kind.LOG, "event_id", **ONE_ITEM),
+    _table(INGESTED_EVENTS, Kind.LOG, "event_id", large_items=True, **ONE_ITEM),
     _table(OUTGOING_EVENTS, Kind.LOG, "event_id", D, published=True, large_items=True, **ONE_ITEM),
     _table(ASSETS, Kind.DISTRIBUTION, "asset_id"),
     _table(HOLDERS, Kind.DISTRIBUTION, "holder_id", group_field="asset_id"),

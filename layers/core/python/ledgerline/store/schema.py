@@ -39,9 +39,10 @@ BY_DISBURSEMENT = Index("GSI2", "GSI2PK", "GSI2SK", "T#{tenant}#D#{disbursement_
 BY_CLIENT = Index("GSI3", "GSI3PK", "GSI3SK", "T#{tenant}#C#{client_id} / {table}#{updated_at}#{id}: a client's records",
                   CLIENT)
 # GSI1 again, keys only, for the tables of large records (`large_items` in the registry:
-# statements, outgoing events): their items come near or above 1 KB and their sort key moves
-# with every update, so a copy of the whole item costs a write unit per KB (twice when it
-# moves); a copy of the keys costs one. A page then reads its items by key.
+# statements, outgoing events, ingested events): their items come near or above 1 KB (an
+# ingested event's row holds the request, `info` included) and a statement's sort key moves with
+# every update, so a copy of the whole item costs a write unit per KB (twice when it moves); a
+# copy of the keys costs one. A page then reads its items by key.
 LIST_BY_TABLE_KEYS = Index("GSI4", "GSI4PK", "GSI4SK", "as GSI1, keys only: a table of large records by updated_at",
                            TABLE, keys_only=True)
 INDEXES = (LIST_BY_TABLE, BY_DISBURSEMENT, BY_CLIENT, LIST_BY_TABLE_KEYS)
